@@ -1,0 +1,40 @@
+"""The one settings object, read from the environment (or `.env`) by entry points only."""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """keycase configuration; every field maps to a `KEYCASE_*` variable."""
+
+    model_config = SettingsConfigDict(env_prefix="KEYCASE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".keycase")
+    database_url: str | None = None  # default: SQLite file in data_dir
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "keycase"
+    policy_file: Path | None = None  # default: the shipped policy
+    api_tokens: SecretStr | None = None  # "role:name:token,..."; generated when unset
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"  # what providers call back (webhooks)
+
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_from_email: str = "no-reply@keycase.invalid"
+    sendgrid_host: str | None = None  # override for tests and proxies
+    sendgrid_webhook_public_key: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_base_url: str | None = None  # override for tests and proxies
+
+    max_cached_workflows: int = Field(default=2000, ge=10)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'keycase.db'}"

@@ -1,0 +1,43 @@
+"""Identifiers and names that every layer agrees on."""
+
+import re
+
+TASK_QUEUE = "keycase"
+WORKFLOW_ID_PREFIX = "keycase-"
+
+# Key ids are opaque, but they travel in workflow ids, URLs and search attributes,
+# so they are restricted to a safe alphabet (no '.', which separates case ids).
+KEY_ID_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
+_KEY_ID = re.compile(KEY_ID_PATTERN)
+
+
+def case_workflow_id(key_id: str) -> str:
+    """The id of the one workflow that handles cases for this key."""
+    if not _KEY_ID.match(key_id):
+        raise ValueError(f"invalid key id {key_id!r}")
+    return WORKFLOW_ID_PREFIX + key_id
+
+
+def case_id_for(key_id: str, first_run_id: str) -> str:
+    """A case is one run chain of the key's workflow: stable across continue-as-new."""
+    return f"{key_id}.{first_run_id}"
+
+
+def key_id_of_case(case_id: str) -> str:
+    """The key a case id belongs to; raises ValueError for a malformed case id."""
+    key_id, sep, run = case_id.rpartition(".")
+    if not sep or not run or not _KEY_ID.match(key_id):
+        raise ValueError(f"invalid case id {case_id!r}")
+    return key_id
+
+
+# Custom search attributes shown to officers in the Temporal UI (name -> Temporal type).
+# The dev server's SQLite store allows about 10 Keyword and 3 of each other type.
+SEARCH_ATTRIBUTES: dict[str, str] = {
+    "KeyId": "Keyword",
+    "Exchange": "Keyword",
+    "CaseStage": "Keyword",
+    "Severity": "Keyword",
+    "AssignedTo": "Keyword",
+    "KycDeadline": "Datetime",
+}
