@@ -15,6 +15,7 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite file in data_dir
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233  # the local stack's Temporal Web UI (dev server)
     task_queue: str = "keycase"
     policy_file: Path | None = None  # default: the shipped policy
     api_tokens: SecretStr | None = None  # "role:name:token,..."; generated when unset
