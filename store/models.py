@@ -1,0 +1,98 @@
+"""The store's tables: accounts, the key registry, the audit chain and the gateway's access log.
+
+Column sizes follow the domain's identifier patterns; statuses and locales are
+checked by the database too, so a row written by hand cannot hold a value the
+code would refuse.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from store.base import Base, UTCDateTime
+
+# SQLite only auto-numbers INTEGER PRIMARY KEY columns; PostgreSQL gets a bigint.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+LOCALES = ("ko", "en")
+KEY_STATUSES = ("ACTIVE", "MONITORED", "RESTRICTED", "EXPIRED")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Account(Base):
+    """A key owner's contacts; only activities and the API read these."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint(_in("locale", LOCALES), name="locale"),)
+
+    account_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(16))  # E.164, e.g. +821012345678
+    locale: Mapped[str] = mapped_column(String(2), default="ko")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiKey(Base):
+    """One exchange API key in the registry; its secret is never stored, at most a hash."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint(_in("status", KEY_STATUSES), name="status"),)
+
+    key_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), index=True)
+    exchange: Mapped[str] = mapped_column(String(32))
+    # What the owner registered; the status decides how much of it is usable now.
+    permissions: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    # Normalised addresses and CIDR blocks (see domain.network), at most ten.
+    allowed_ips: Mapped[list[str]] = mapped_column(JSON)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # scheduled end of life
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when it was expired
+    secret_hash: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """One fact in the append-only audit chain.
+
+    `seq` is assigned by the writer (last + 1) rather than by the database, and
+    both `seq` and `prev_hash` are unique: two writers that read the same head
+    cannot both commit, so the chain never forks.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(300), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    key_id: Mapped[str] = mapped_column(String(100), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Canonical JSON text: exactly the bytes that were hashed.
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AccessLogEntry(Base):
+    """One gateway decision, kept as evidence for key-sharing detection."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_key_id_decided_at", "key_id", "decided_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key_id: Mapped[str] = mapped_column(String(100))
+    account_id: Mapped[str | None] = mapped_column(String(100))  # None for unknown keys
+    ip: Mapped[str] = mapped_column(String(64))  # normalised when it parsed, else as given
+    permission: Mapped[str] = mapped_column(String(16))
+    allowed: Mapped[bool]
+    reason: Mapped[str] = mapped_column(String(32))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
