@@ -1,0 +1,64 @@
+"""The FastAPI application: `uvicorn api.app:create_app --factory`."""
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api.auth import TokenTable, generate_tokens
+from api.errors import install_error_handlers
+from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
+from api.routes import include_routes
+from config.settings import Settings
+from store.engine import make_engine, make_sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API; Temporal and the store are connected when the app starts."""
+    settings = settings or Settings()
+    tokens = _token_table(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.effective_database_url)
+        app.state.sessionmaker = make_sessionmaker(engine)
+        # Lazy: the API comes up even while Temporal is still starting; calls made
+        # before it is reachable answer 503 instead of the process crashing.
+        app.state.temporal_client = await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+            lazy=True,
+        )
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="keycase",
+        summary="DAXA API-key enforcement cases",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.tokens = tokens
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    include_routes(app)
+    return app
+
+
+def _token_table(settings: Settings) -> TokenTable:
+    if settings.api_tokens is not None:
+        return TokenTable.parse(settings.api_tokens.get_secret_value())
+    spec = generate_tokens()
+    # Shown once, so a newcomer can call the API; set KEYCASE_API_TOKENS to keep them.
+    print(f"KEYCASE_API_TOKENS not set; generated for this process:\n  {spec}", file=sys.stderr)
+    return TokenTable.parse(spec)

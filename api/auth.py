@@ -1,0 +1,98 @@
+"""Bearer tokens with roles: `KEYCASE_API_TOKENS` parsing, generation and checking."""
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SURVEILLANCE = "surveillance"
+    OFFICER = "officer"
+    KYC = "kyc"
+    GATEWAY = "gateway"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+# Names become actors in the audit log and workflow history, so they stay plain.
+_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the role decides what they may do, the name is the recorded actor."""
+
+    role: Role
+    name: str
+
+
+class TokenTable:
+    """The configured tokens, checked in constant time and kept only as SHA-256 digests."""
+
+    def __init__(self, entries: list[tuple[Principal, str]]) -> None:
+        self._entries = [(_digest(token), principal) for principal, token in entries]
+
+    @classmethod
+    def parse(cls, spec: str) -> "TokenTable":
+        """Parse comma-separated `role:name:token` entries; raises ValueError naming the entry."""
+        entries: list[tuple[Principal, str]] = []
+        seen: set[str] = set()
+        for position, raw in enumerate(spec.split(","), start=1):
+            entry = raw.strip()
+            if not entry:
+                continue
+            role, name, token = _split_entry(entry, position)
+            if token in seen:
+                raise ValueError(f"KEYCASE_API_TOKENS entry {position}: token used twice")
+            seen.add(token)
+            entries.append((Principal(role=role, name=name), token))
+        if not entries:
+            raise ValueError("KEYCASE_API_TOKENS has no entries")
+        return cls(entries)
+
+    def principal_for(self, token: str) -> Principal | None:
+        """The principal holding `token`, comparing against every entry so timing tells nothing."""
+        candidate = _digest(token)
+        found: Principal | None = None
+        for digest, principal in self._entries:
+            if hmac.compare_digest(digest, candidate):
+                found = principal
+        return found
+
+    @property
+    def principals(self) -> list[Principal]:
+        return [principal for _, principal in self._entries]
+
+
+def generate_tokens(names: dict[Role, str] | None = None) -> str:
+    """A fresh `KEYCASE_API_TOKENS` value with one random token per role (name = role)."""
+    names = names or {role: role.value for role in Role}
+    return ",".join(
+        f"{role.value}:{name}:{secrets.token_urlsafe(32)}" for role, name in names.items()
+    )
+
+
+def _split_entry(entry: str, position: int) -> tuple[Role, str, str]:
+    parts = entry.split(":", 2)
+    if len(parts) != 3:
+        raise ValueError(f"KEYCASE_API_TOKENS entry {position}: expected role:name:token")
+    role_text, name, token = parts
+    try:
+        role = Role(role_text)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise ValueError(
+            f"KEYCASE_API_TOKENS entry {position}: unknown role {role_text!r} (one of {allowed})"
+        ) from None
+    if not _NAME.match(name):
+        raise ValueError(f"KEYCASE_API_TOKENS entry {position}: name must match {_NAME.pattern}")
+    if not token or token != token.strip():
+        raise ValueError(f"KEYCASE_API_TOKENS entry {position}: empty or padded token")
+    return role, name, token
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()

@@ -1,0 +1,70 @@
+"""Request dependencies: the caller's principal by role, the store and the Temporal client."""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from api.auth import Principal, Role, TokenTable
+from api.errors import ApiError
+from config.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="`KEYCASE_API_TOKENS` token")
+
+
+def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting callers whose token has one of `roles`."""
+    allowed = frozenset(roles)
+
+    async def principal(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        if credentials is None:
+            raise ApiError(
+                401, "unauthorized", "bearer token required", {"WWW-Authenticate": "Bearer"}
+            )
+        tokens: TokenTable = request.app.state.tokens
+        found = tokens.principal_for(credentials.credentials)
+        if found is None:
+            raise ApiError(401, "unauthorized", "unknown token", {"WWW-Authenticate": "Bearer"})
+        if found.role not in allowed:
+            needed = " or ".join(sorted(r.value for r in allowed))
+            raise ApiError(403, "forbidden", f"this needs the {needed} role")
+        return found
+
+    return principal
+
+
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+Surveillance = Annotated[Principal, Depends(require_role(Role.SURVEILLANCE))]
+Officer = Annotated[Principal, Depends(require_role(Role.OFFICER))]
+Reader = Annotated[Principal, Depends(require_role(Role.OFFICER, Role.AUDITOR))]
+Kyc = Annotated[Principal, Depends(require_role(Role.KYC))]
+Gateway = Annotated[Principal, Depends(require_role(Role.GATEWAY))]
+Auditor = Annotated[Principal, Depends(require_role(Role.AUDITOR))]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessions
+
+
+def _temporal(request: Request) -> Client:
+    client: Client = request.app.state.temporal_client
+    return client
+
+
+AppSettings = Annotated[Settings, Depends(_settings)]
+# Routes open one transaction per request themselves (`async with sessions.begin()`),
+# so the commit happens before the response is sent, not after.
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
+TemporalClient = Annotated[Client, Depends(_temporal)]

@@ -1,0 +1,94 @@
+"""A request-body cap that also holds for chunked bodies (Starlette has none of its own)."""
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_body
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The client sent more than the cap."""
+
+
+class BodyLimitMiddleware:
+    """Reads at most `max_bytes` of each request body, answering 413 beyond that.
+
+    A Content-Length check alone is bypassed by chunked transfer encoding, so the
+    streamed bytes are counted. Bodies are small by contract, so the capped body is
+    buffered and replayed to the app, which then never sees a half-read request.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._declared_length(scope) > self.max_bytes:
+            await self._reject(send)
+            return
+        try:
+            body = await self._read_capped(receive)
+        except BodyTooLarge:
+            await self._reject(send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def _declared_length(self, scope: Scope) -> int:
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    return int(value)
+                except ValueError:
+                    return 0  # malformed: the byte count below still applies
+        return 0
+
+    async def _read_capped(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks)  # disconnected; the app will notice
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise BodyTooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _reject(self, send: Send) -> None:
+        payload = json.dumps(
+            error_body("payload_too_large", f"request body exceeds {self.max_bytes} bytes")
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
