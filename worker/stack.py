@@ -1,0 +1,146 @@
+"""`keycase up`: Temporal dev server, store migrations, worker and API on this machine."""
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+from rich.console import Console
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from config.settings import Settings
+from store.migrate import upgrade
+from worker.children import Children
+from worker.devserver import dev_server_command, split_address, wait_until_serving
+from worker.http import api_base_url
+from worker.tokens import entries, load_or_create_tokens, tokens_path
+
+console = Console(highlight=False)
+T = TypeVar("T")
+
+
+def run_stack(settings: Settings) -> int:
+    """Run the whole local stack until Ctrl-C (or SIGTERM); returns the exit code."""
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tokens = load_or_create_tokens(settings)
+    env = {**os.environ, "KEYCASE_API_TOKENS": tokens, "KEYCASE_DATA_DIR": str(data_dir)}
+    children = Children(env)
+    try:
+        return asyncio.run(_run(settings, data_dir, tokens, children))
+    finally:
+        console.print("[bold]stopping[/] API, worker, Temporal …")
+        children.stop_all()
+        console.print("stopped.")
+
+
+async def _run(settings: Settings, data_dir: Path, tokens: str, children: Children) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    temporal_log = data_dir / "temporal.log"
+    console.print(f"starting Temporal dev server (log: {temporal_log}) …")
+    command = dev_server_command(
+        settings.temporal_address,
+        settings.temporal_ui_port,
+        data_dir / "temporal.db",
+        settings.temporal_namespace,
+    )
+    # The dev server shuts down cleanly on SIGTERM and flushes its SQLite file.
+    children.start("temporal", command, temporal_log, stop_signal=signal.SIGTERM)
+    serving = wait_until_serving(settings.temporal_address, settings.temporal_namespace)
+    client = await _until(children, stop, serving, f"Temporal (see {temporal_log})")
+
+    console.print("applying store migrations …")
+    await asyncio.to_thread(upgrade, settings.effective_database_url)
+
+    python = [sys.executable, "-m", "worker.cli"]
+    # The worker writes to this terminal: without provider credentials it prints notices.
+    worker = children.start("worker", [*python, "worker"])
+    polling = _worker_polling(client, settings.task_queue, worker.process.pid)
+    await _until(children, stop, polling, "worker")
+    children.start("api", [*python, "api"], data_dir / "api.log")
+    await _until(children, stop, _api_answering(api_base_url(settings)), "API")
+
+    _print_ready(settings, data_dir, tokens)
+    while not stop.is_set():
+        if (ended := children.exited()) is not None:
+            console.print(f"[red]{ended.name} exited with {ended.process.returncode}[/]")
+            return 1
+        await asyncio.sleep(0.3)
+    return 0
+
+
+async def _until(
+    children: Children, stop: asyncio.Event, ready: Awaitable[T], what: str, seconds: float = 90
+) -> T:
+    """Await `ready`, but give up when a child dies, time runs out or the user presses Ctrl-C."""
+    task = asyncio.ensure_future(ready)
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not task.done():
+        failure: str | int | None = None
+        if stop.is_set():
+            failure = 130
+        elif (ended := children.exited()) is not None:
+            failure = f"{ended.name} exited with {ended.process.returncode} while starting"
+        elif asyncio.get_running_loop().time() > deadline:
+            failure = f"{what} not ready after {seconds:.0f}s"
+        if failure is not None:
+            task.cancel()
+            raise SystemExit(failure)
+        await asyncio.wait({task}, timeout=0.3)
+    return task.result()
+
+
+async def _worker_polling(client: Client, task_queue: str, pid: int) -> None:
+    """Ready when this worker process polls the task queue (identity is `pid@host`, and
+    pollers of an earlier run stay listed for a while, so the pid matters)."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    while True:
+        pollers = (await client.workflow_service.describe_task_queue(request)).pollers
+        if any(p.identity.startswith(f"{pid}@") for p in pollers):
+            return
+        await asyncio.sleep(0.3)
+
+
+async def _api_answering(base_url: str) -> None:
+    """Ready when the API serves its OpenAPI document."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=2.0) as http:
+        while True:
+            try:
+                if (await http.get("/openapi.json")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.3)
+
+
+def _print_ready(settings: Settings, data_dir: Path, tokens: str) -> None:
+    host, _ = split_address(settings.temporal_address)
+    ui = f"http://{host}:{settings.temporal_ui_port}/namespaces/{settings.temporal_namespace}"
+    api = api_base_url(settings)
+    console.rule("[bold green]keycase is running")
+    console.print(f"  Temporal UI   {ui}/workflows")
+    console.print(f"  awaiting KYC  {ui}/workflows?query=CaseStage%3D%22AWAITING_KYC%22")
+    console.print(f"  API           {api}   (OpenAPI: {api}/docs)")
+    console.print(f"  Temporal gRPC {settings.temporal_address}")
+    console.print(f"  store         {settings.effective_database_url}")
+    console.print(f"  data, logs    {data_dir}")
+    saved = "" if settings.api_tokens else f"  (saved in {tokens_path(settings)})"
+    console.print(f"  API tokens{saved}:")
+    for role, name, token in entries(tokens):
+        console.print(f"    {role.value:<13} {name:<12} {token}")
+    console.print("  Try: [bold]keycase demo[/] in another terminal.  Ctrl-C stops everything.")
