@@ -3,6 +3,7 @@
 import asyncio
 import os
 import signal
+import socket
 import sys
 from collections.abc import Awaitable
 from pathlib import Path
@@ -46,6 +47,11 @@ async def _run(settings: Settings, data_dir: Path, tokens: str, children: Childr
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+
+    host, port = split_address(settings.temporal_address)
+    _ensure_free(host, port, "Temporal gRPC", "KEYCASE_TEMPORAL_ADDRESS")
+    _ensure_free(host, settings.temporal_ui_port, "Temporal UI", "KEYCASE_TEMPORAL_UI_PORT")
+    _ensure_free(settings.api_host, settings.api_port, "API", "KEYCASE_API_PORT")
 
     temporal_log = data_dir / "temporal.log"
     console.print(f"starting Temporal dev server (log: {temporal_log}) …")
@@ -126,6 +132,21 @@ async def _api_answering(base_url: str) -> None:
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.3)
+
+
+def _ensure_free(host: str, port: int, what: str, variable: str) -> None:
+    """Refuse to start beside something already on our ports: readiness checks would
+    otherwise talk to that other process and report a stack that is not ours."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # Like the servers themselves: lingering TIME_WAIT connections do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise SystemExit(
+                f"{what} port {host}:{port} is in use (another keycase or Temporal running?); "
+                f"stop it or choose another port with {variable}"
+            ) from None
 
 
 def _print_ready(settings: Settings, data_dir: Path, tokens: str) -> None:
