@@ -1,0 +1,25 @@
+# keycase's API and worker image (docker-compose.yml builds it for both services).
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY domain domain
+COPY workflows workflows
+COPY activities activities
+COPY store store
+COPY api api
+COPY worker worker
+COPY config config
+RUN pip install --no-cache-dir --prefix=/install .
+
+FROM python:3.11-slim
+COPY --from=build /install /usr/local
+# An unprivileged user; the data dir only matters for the embedded SQLite default.
+RUN useradd --system --uid 10001 --home-dir /var/lib/keycase --create-home keycase
+USER keycase
+WORKDIR /var/lib/keycase
+ENV KEYCASE_DATA_DIR=/var/lib/keycase \
+    PYTHONUNBUFFERED=1
+EXPOSE 8000
+# `keycase worker` stops gracefully on SIGTERM, which is what `docker stop` sends.
+ENTRYPOINT ["keycase"]
+CMD ["worker"]
