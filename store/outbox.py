@@ -1,0 +1,269 @@
+"""Notification outbox: one row per (case, notice, channel), written before a provider is called.
+
+A retried send reads its row first, so a notice goes out at most once per channel unless the
+row says the previous attempt's outcome is unknown (`in_doubt`); provider webhooks advance the
+row and are deduplicated in `webhook_event_seen`.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.notices import Channel, DeliveryStatus
+from store.base import Base, UTCDateTime
+
+# Delivered and failed are both final: the first final word wins, later events only add detail.
+_RANK = {
+    DeliveryStatus.PENDING: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.FAILED: 2,
+}
+
+
+class OutboxRow(Base):
+    """One notice on one channel, and what became of it."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (UniqueConstraint("case_id", "notice_id", "channel"),)
+
+    outbox_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(200), index=True)
+    notice_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+    notice: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    provider: Mapped[str | None] = mapped_column(String(16))
+    provider_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    error: Mapped[str | None] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recipient_hint: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookEventSeenRow(Base):
+    """A provider event id already applied (providers deliver events more than once)."""
+
+    __tablename__ = "webhook_event_seen"
+
+    provider: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    outbox_id: Mapped[str | None] = mapped_column(String(40))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A read-only copy of an outbox row."""
+
+    outbox_id: str
+    case_id: str
+    notice_id: str
+    channel: Channel
+    status: DeliveryStatus
+    provider: str | None
+    provider_message_id: str | None
+    error: str | None
+    attempts: int
+    in_doubt: bool
+    last_attempt_at: datetime | None
+    subject: str | None
+    body: str
+
+
+def outbox_id_for(case_id: str, notice_id: str, channel: Channel) -> str:
+    """The stable id of a (case, notice, channel) row; it travels in provider requests."""
+    digest = hashlib.sha256(f"{case_id}\n{notice_id}\n{channel.value}".encode()).hexdigest()
+    return f"ob_{digest[:32]}"
+
+
+class NotificationOutbox:
+    """Repository over the outbox and the seen-event table; the caller owns the transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def _insert(self, model: type[Base]) -> Any:
+        # Both dialects support ON CONFLICT DO NOTHING ... RETURNING, for race-free inserts.
+        dialect = self._session.get_bind().dialect.name
+        return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+    async def claim(
+        self,
+        *,
+        case_id: str,
+        notice_id: str,
+        channel: Channel,
+        notice: str,
+        subject: str | None,
+        body: str,
+        recipient_hint: str | None,
+        now: datetime,
+        failed_because: str | None = None,
+    ) -> OutboxEntry:
+        """The row for this notice and channel, created pending (or failed) if it is new."""
+        outbox_id = outbox_id_for(case_id, notice_id, channel)
+        status = DeliveryStatus.FAILED if failed_because else DeliveryStatus.PENDING
+        values = {
+            "outbox_id": outbox_id,
+            "case_id": case_id,
+            "notice_id": notice_id,
+            "channel": channel.value,
+            "notice": notice,
+            "status": status.value,
+            "error": failed_because,
+            "attempts": 0,
+            "in_doubt": False,
+            "recipient_hint": recipient_hint,
+            "subject": subject,
+            "body": body,
+            "created_at": now,
+            "updated_at": now,
+        }
+        statement = self._insert(OutboxRow).values(**values).on_conflict_do_nothing()
+        await self._session.execute(statement)
+        entry = await self.get(outbox_id)
+        assert entry is not None  # inserted above or by a concurrent attempt
+        return entry
+
+    async def get(self, outbox_id: str) -> OutboxEntry | None:
+        """The row with this id, read fresh from the database."""
+        row = await self._row(outbox_id)
+        return _entry(row) if row else None
+
+    async def for_case(self, case_id: str) -> list[OutboxEntry]:
+        """Every notice row of a case, oldest first."""
+        rows = await self._session.scalars(
+            select(OutboxRow).where(OutboxRow.case_id == case_id).order_by(OutboxRow.created_at)
+        )
+        return [_entry(row) for row in rows]
+
+    async def by_provider_message_id(self, provider: str, message_id: str) -> OutboxEntry | None:
+        """The row a provider's message id was recorded on, if any."""
+        row = await self._session.scalar(
+            select(OutboxRow).where(
+                OutboxRow.provider == provider, OutboxRow.provider_message_id == message_id
+            )
+        )
+        return _entry(row) if row else None
+
+    async def begin_attempt(self, outbox_id: str, recipient_hint: str, now: datetime) -> None:
+        """Count an attempt and mark its outcome unknown until the provider answers."""
+        row = await self._existing(outbox_id)
+        row.attempts += 1
+        row.in_doubt = True
+        row.last_attempt_at = now
+        row.recipient_hint = recipient_hint
+        row.updated_at = now
+
+    async def mark_sent(
+        self, outbox_id: str, provider: str, message_id: str | None, now: datetime
+    ) -> OutboxEntry:
+        """The provider accepted the message (a webhook may already have said more)."""
+        row = await self._existing(outbox_id)
+        if _RANK[DeliveryStatus(row.status)] < _RANK[DeliveryStatus.SENT]:
+            row.status = DeliveryStatus.SENT.value
+        row.provider = provider
+        row.provider_message_id = row.provider_message_id or message_id
+        row.in_doubt = False
+        row.error = None
+        row.updated_at = now
+        return _entry(row)
+
+    async def note_error(self, outbox_id: str, error: str, in_doubt: bool, now: datetime) -> None:
+        """A transient failure: the row stays pending; `in_doubt` if the provider may have sent."""
+        row = await self._existing(outbox_id)
+        row.error = error[:500]
+        row.in_doubt = in_doubt
+        row.updated_at = now
+
+    async def mark_failed(self, outbox_id: str, error: str, now: datetime) -> OutboxEntry:
+        """The notice cannot go out on this channel; it is never tried again."""
+        row = await self._existing(outbox_id)
+        if _RANK[DeliveryStatus(row.status)] < _RANK[DeliveryStatus.FAILED]:
+            row.status = DeliveryStatus.FAILED.value
+            row.error = error[:500]
+        row.in_doubt = False
+        row.updated_at = now
+        return _entry(row)
+
+    async def apply_event(
+        self,
+        outbox_id: str,
+        status: DeliveryStatus,
+        provider: str,
+        message_id: str | None,
+        detail: str | None,
+        now: datetime,
+    ) -> OutboxEntry | None:
+        """Advance a row on a provider event; returns the row only if its status moved."""
+        row = await self._row(outbox_id)
+        if row is None:
+            return None
+        row.provider = row.provider or provider
+        row.provider_message_id = row.provider_message_id or message_id
+        row.updated_at = now
+        if _RANK[status] <= _RANK[DeliveryStatus(row.status)]:
+            return None
+        row.status = status.value
+        row.in_doubt = False  # the provider has the message: a retry must not send it again
+        if status == DeliveryStatus.FAILED and detail:
+            row.error = detail[:500]
+        return _entry(row)
+
+    async def first_sighting(
+        self, provider: str, event_id: str, outbox_id: str | None, now: datetime
+    ) -> bool:
+        """Remember a provider event id; False if it was seen before (a duplicate)."""
+        values = {
+            "provider": provider,
+            "event_id": event_id[:200],
+            "outbox_id": outbox_id,
+            "received_at": now,
+        }
+        statement = self._insert(WebhookEventSeenRow).values(**values).on_conflict_do_nothing()
+        result = await self._session.execute(statement.returning(WebhookEventSeenRow.event_id))
+        return result.scalar_one_or_none() is not None
+
+    async def _row(self, outbox_id: str) -> OutboxRow | None:
+        return await self._session.scalar(
+            select(OutboxRow)
+            .where(OutboxRow.outbox_id == outbox_id)
+            .execution_options(populate_existing=True)
+        )
+
+    async def _existing(self, outbox_id: str) -> OutboxRow:
+        row = await self._row(outbox_id)
+        if row is None:
+            raise LookupError(f"no outbox row {outbox_id}")
+        return row
+
+
+def _entry(row: OutboxRow) -> OutboxEntry:
+    return OutboxEntry(
+        outbox_id=row.outbox_id,
+        case_id=row.case_id,
+        notice_id=row.notice_id,
+        channel=Channel(row.channel),
+        status=DeliveryStatus(row.status),
+        provider=row.provider,
+        provider_message_id=row.provider_message_id,
+        error=row.error,
+        attempts=row.attempts,
+        in_doubt=row.in_doubt,
+        last_attempt_at=row.last_attempt_at,
+        subject=row.subject,
+        body=row.body,
+    )
