@@ -4,6 +4,8 @@ New fields always get defaults, so that cases carried across continue-as-new and
 histories recorded by older code keep loading.
 """
 
+from datetime import timedelta
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.alerts import AlertKind, Severity
@@ -57,6 +59,7 @@ class NoticeRecord(_Model):
     deadline: AwareDatetime | None = None
     completed_at: AwareDatetime | None = None  # None while the send is in flight
     channels: list[NoticeChannelState] = Field(default_factory=list)
+    error: str | None = None  # why the send gave up, if it did
 
 
 class ActionRecord(_Model):
@@ -109,6 +112,7 @@ class CaseState(_Model):
     kyc_deadline_max: AwareDatetime | None = None
     kyc_deadline_revision: int = 0  # bumped by each extension; reminders follow the latest
     kyc_deadline_revised_at: AwareDatetime | None = None
+    kyc_reminders_before: list[timedelta] = Field(default_factory=list)  # pinned at warning
     probation_until: AwareDatetime | None = None
     restricted: bool = False
     key_status: KeyStatus | None = None  # as read back from the registry

@@ -28,6 +28,22 @@ def parse_iso_duration(text: str) -> timedelta:
     return timedelta(**parts)
 
 
+def format_iso_duration(value: timedelta) -> str:
+    """timedelta -> the shortest ISO-8601 form, e.g. `P1D`, `PT6H`, `P1DT12H`."""
+    days, rest = divmod(value.total_seconds(), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    date = f"{int(days)}D" if days else ""
+    time = "".join(
+        f"{amount:g}{unit}"
+        for amount, unit in ((hours, "H"), (minutes, "M"), (seconds, "S"))
+        if amount
+    )
+    if not date and not time:
+        return "PT0S"
+    return f"P{date}" + (f"T{time}" if time else "")
+
+
 def _duration(value: Any) -> Any:
     if isinstance(value, str):
         return parse_iso_duration(value)

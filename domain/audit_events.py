@@ -1,0 +1,135 @@
+"""Audit facts a case records: stable event type names and how each fact is built.
+
+Event ids are idempotency keys built from the case id and the step (never a run id or
+an attempt), so that a replayed or retried write appends nothing new. Payloads carry
+ids and outcomes only: never contacts or secrets.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from domain.alerts import Alert
+from domain.case import ActionRecord, CaseState, KycRecord, NoticeRecord, StageChange
+from domain.effects import AuditFact
+from domain.messages import DeliveryEvent
+
+
+class EventType:
+    """Audit event type names; stored in every row, so never renamed."""
+
+    CASE_OPENED = "case.opened"
+    ALERT_RECEIVED = "alert.received"
+    STAGE_CHANGED = "stage.changed"
+    NOTICE_SENT = "notice.sent"
+    NOTICE_DELIVERY = "notice.delivery"
+    OFFICER_ACTION = "officer.action"
+    KYC_RESULT = "kyc.result"
+    CASE_CLOSED = "case.closed"
+    # Written by the `apply_key_measure` activity in the same transaction as the change.
+    KEY_STATUS_CHANGED = "key.status_changed"
+
+
+def _fact(
+    state: CaseState,
+    event_id: str,
+    event_type: str,
+    at: datetime,
+    payload: Mapping[str, Any],
+    actor: str = "keycase",
+) -> AuditFact:
+    return AuditFact(
+        event_id=event_id,
+        event_type=event_type,
+        case_id=state.case_id,
+        key_id=state.key_id,
+        actor=actor,
+        occurred_at=at,
+        payload=dict(payload),
+    )
+
+
+def case_opened(state: CaseState) -> AuditFact:
+    """The case began (first run of the key's workflow chain)."""
+    payload = {
+        "account_id": state.account_id,
+        "exchange": state.exchange,
+        "policy_version": state.policy_version,
+    }
+    return _fact(state, f"{state.case_id}:opened", EventType.CASE_OPENED, state.opened_at, payload)
+
+
+def alert_received(state: CaseState, alert: Alert, received_at: datetime) -> AuditFact:
+    """A new alert joined the case; its evidence is kept here, bounded by the Alert model."""
+    payload = alert.model_dump(mode="json", exclude={"key_id"})
+    return _fact(state, f"alert:{alert.alert_id}", EventType.ALERT_RECEIVED, received_at, payload)
+
+
+def stage_changed(state: CaseState, change: StageChange) -> AuditFact:
+    """The case moved to another stage; `state` is the case after the move."""
+    step = len(state.stages)
+    payload = {"stage": change.stage.value, "reason": change.reason, "severity": state.severity}
+    return _fact(
+        state,
+        f"{state.case_id}:stage:{step}:{change.stage.value}",
+        EventType.STAGE_CHANGED,
+        change.at,
+        payload,
+        actor=change.actor,
+    )
+
+
+def notice_sent(state: CaseState, notice: NoticeRecord) -> AuditFact:
+    """The outcome of sending one notice on each channel."""
+    payload = {
+        "notice_id": notice.notice_id,
+        "kind": notice.kind.value,
+        "deadline": notice.deadline.isoformat() if notice.deadline else None,
+        "channels": [c.model_dump(mode="json") for c in notice.channels],
+    }
+    at = notice.completed_at or notice.requested_at
+    return _fact(
+        state, f"{state.case_id}:notice:{notice.notice_id}", EventType.NOTICE_SENT, at, payload
+    )
+
+
+def notice_delivery(state: CaseState, event: DeliveryEvent) -> AuditFact:
+    """A provider reported what became of one channel of a notice."""
+    event_id = (
+        f"{state.case_id}:delivery:{event.notice_id}:{event.channel.value}:{event.status.value}"
+    )
+    payload = event.model_dump(mode="json")
+    return _fact(state, event_id, EventType.NOTICE_DELIVERY, event.occurred_at, payload)
+
+
+def officer_action(state: CaseState, action: ActionRecord) -> AuditFact:
+    """An officer acted on the case."""
+    payload = action.model_dump(mode="json", exclude={"actor", "at"}, exclude_none=True)
+    return _fact(
+        state,
+        f"{state.case_id}:action:{action.seq}",
+        EventType.OFFICER_ACTION,
+        action.at,
+        payload,
+        actor=action.actor,
+    )
+
+
+def kyc_result(state: CaseState, result: KycRecord) -> AuditFact:
+    """The owner's re-verification came back."""
+    payload = result.model_dump(mode="json", exclude={"actor", "received_at"})
+    event_id = f"{state.case_id}:kyc:{result.reference}"
+    return _fact(
+        state, event_id, EventType.KYC_RESULT, result.received_at, payload, actor=result.actor
+    )
+
+
+def case_closed(state: CaseState) -> AuditFact:
+    """The case reached an ending; `state` is the closed case."""
+    payload = {
+        "stage": state.stage.value,
+        "alerts": state.alerts.count,
+        "key_status": state.key_status.value if state.key_status else None,
+    }
+    at = state.closed_at or state.opened_at
+    return _fact(state, f"{state.case_id}:closed", EventType.CASE_CLOSED, at, payload)
