@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## start Temporal dev server + UI, migrations, worker and API
 	$(BIN)/keycase up
 
-demo: $(STAMP)  ## raise a spread of alerts against a running stack
-	$(BIN)/keycase demo
+demo: $(STAMP)  ## the stack with the fast demo policy, plus a spread of alerts on five exchanges
+	$(BIN)/keycase up --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

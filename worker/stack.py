@@ -19,30 +19,38 @@ from temporalio.client import Client
 from config.settings import Settings
 from store.migrate import upgrade
 from worker.children import Children
+from worker.demo import DEMO_POLICY, run_demo
 from worker.devserver import dev_server_command, split_address, wait_until_serving
-from worker.http import api_base_url
+from worker.http import ApiError, KeycaseApi, api_base_url
 from worker.tokens import entries, load_or_create_tokens, tokens_path
 
 console = Console(highlight=False)
 T = TypeVar("T")
 
 
-def run_stack(settings: Settings) -> int:
-    """Run the whole local stack until Ctrl-C (or SIGTERM); returns the exit code."""
+def run_stack(settings: Settings, demo: bool = False) -> int:
+    """Run the whole local stack until Ctrl-C (or SIGTERM); returns the exit code.
+
+    With `demo`, the worker runs the fast demo policy and the demo scenario is raised
+    once everything is up."""
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     tokens = load_or_create_tokens(settings)
     env = {**os.environ, "KEYCASE_API_TOKENS": tokens, "KEYCASE_DATA_DIR": str(data_dir)}
+    if demo:
+        env["KEYCASE_POLICY_FILE"] = str(DEMO_POLICY)
     children = Children(env)
     try:
-        return asyncio.run(_run(settings, data_dir, tokens, children))
+        return asyncio.run(_run(settings, data_dir, tokens, children, demo))
     finally:
         console.print("[bold]stopping[/] API, worker, Temporal …")
         children.stop_all()
         console.print("stopped.")
 
 
-async def _run(settings: Settings, data_dir: Path, tokens: str, children: Children) -> int:
+async def _run(
+    settings: Settings, data_dir: Path, tokens: str, children: Children, demo: bool
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -78,6 +86,8 @@ async def _run(settings: Settings, data_dir: Path, tokens: str, children: Childr
     await _until(children, stop, _api_answering(api_base_url(settings)), "API")
 
     _print_ready(settings, data_dir, tokens)
+    if demo:
+        await _run_demo(settings, tokens)
     while not stop.is_set():
         if (ended := children.exited()) is not None:
             console.print(f"[red]{ended.name} exited with {ended.process.returncode}[/]")
@@ -132,6 +142,15 @@ async def _api_answering(base_url: str) -> None:
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.3)
+
+
+async def _run_demo(settings: Settings, tokens: str) -> None:
+    """Raise the demo's alerts; a failure is reported and the stack keeps running."""
+    try:
+        with KeycaseApi(api_base_url(settings), tokens) as api:
+            await asyncio.to_thread(run_demo, api, console)
+    except (ApiError, TimeoutError, httpx.HTTPError) as error:
+        console.print(f"[red]demo failed: {error}[/]")
 
 
 def _ensure_free(host: str, port: int, what: str, variable: str) -> None:
