@@ -1,0 +1,126 @@
+"""IP addresses and whitelists, parsed strictly so that no odd address form slips through.
+
+Client addresses and whitelist entries are parsed with `ipaddress`, which already
+refuses octal-looking octets, short forms (`127.1`), hex and integer forms. On top
+of that: only ASCII text without whitespace is accepted, IPv6 zone ids
+(`fe80::1%eth0`) are refused, and IPv4-mapped IPv6 addresses (`::ffff:192.0.2.7`)
+are treated as the IPv4 address they carry, so that they match IPv4 entries.
+"""
+
+import contextlib
+import ipaddress
+from collections.abc import Iterable
+from functools import lru_cache
+
+from domain.keys import MAX_ALLOWED_IPS
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+MAX_TEXT_LENGTH = 49  # the longest IPv6 form with an embedded IPv4 address and a /128
+# A whitelist names its owner's addresses, not a large part of the Internet.
+MIN_PREFIX = {4: 8, 6: 16}
+
+
+class InvalidAddress(ValueError):
+    """Text that is not one acceptable IP address or CIDR block."""
+
+
+class InvalidWhitelist(ValueError):
+    """A whitelist with bad entries or too many; the message names each problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _clean(text: str) -> str:
+    if not isinstance(text, str):
+        raise InvalidAddress(f"{text!r} is not text")
+    if not text or len(text) > MAX_TEXT_LENGTH or not text.isascii():
+        raise InvalidAddress(f"{text[:60]!r} is not an IP address")
+    if any(c.isspace() for c in text):
+        raise InvalidAddress(f"{text!r} contains whitespace")
+    if "%" in text:
+        raise InvalidAddress(f"{text!r} has an IPv6 zone id, which is not allowed")
+    return text
+
+
+def _unmap(address: IPAddress) -> IPAddress:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def parse_address(text: str) -> IPAddress:
+    """One client address; IPv4-mapped IPv6 becomes IPv4. Raises InvalidAddress."""
+    cleaned = _clean(text)
+    try:
+        return _unmap(ipaddress.ip_address(cleaned))
+    except ValueError as error:
+        raise InvalidAddress(f"{text[:60]!r} is not an IP address") from error
+
+
+def parse_network(text: str) -> IPNetwork:
+    """One whitelist entry: an address or a CIDR block with no host bits set."""
+    cleaned = _clean(text)
+    try:
+        network = ipaddress.ip_network(cleaned, strict=True)
+    except ValueError as error:
+        hint = ""
+        if "/" in cleaned:
+            with contextlib.suppress(ValueError):
+                hint = f" (did you mean {ipaddress.ip_network(cleaned, strict=False)}?)"
+        raise InvalidAddress(f"{text!r} is not an IP address or CIDR block{hint}") from error
+    network = _unmap_network(network)
+    if network.prefixlen < MIN_PREFIX[network.version]:
+        raise InvalidAddress(
+            f"{text!r} covers too many addresses; use /{MIN_PREFIX[network.version]} "
+            "or longer prefixes"
+        )
+    if network.network_address.is_unspecified or network.is_multicast:
+        raise InvalidAddress(f"{text!r} is not a usable client address")
+    return network
+
+
+def _unmap_network(network: IPNetwork) -> IPNetwork:
+    """`::ffff:192.0.2.0/120` is the IPv4 block 192.0.2.0/24."""
+    mapped = ipaddress.IPv6Network("::ffff:0:0/96")
+    if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(mapped):
+        v4 = network.network_address.ipv4_mapped
+        assert v4 is not None  # inside ::ffff:0:0/96, so it carries an IPv4 address
+        return ipaddress.IPv4Network((v4, network.prefixlen - 96))
+    return network
+
+
+def _text(network: IPNetwork) -> str:
+    return str(network.network_address) if network.num_addresses == 1 else str(network)
+
+
+def normalise_whitelist(entries: Iterable[str]) -> list[str]:
+    """Canonical, de-duplicated entries in the given order; raises InvalidWhitelist."""
+    problems: list[str] = []
+    result: list[str] = []
+    for position, entry in enumerate(entries, start=1):
+        try:
+            text = _text(parse_network(entry))
+        except InvalidAddress as error:
+            problems.append(f"entry {position}: {error}")
+            continue
+        if text not in result:
+            result.append(text)
+    if len(result) > MAX_ALLOWED_IPS:
+        problems.append(f"{len(result)} entries; at most {MAX_ALLOWED_IPS} are allowed per key")
+    if problems:
+        raise InvalidWhitelist(problems)
+    return result
+
+
+@lru_cache(maxsize=4096)
+def _networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(parse_network(entry) for entry in entries)
+
+
+def address_allowed(address: IPAddress, whitelist: Iterable[str]) -> bool:
+    """Whether `address` lies in one of the (already normalised) whitelist entries."""
+    return any(address in network for network in _networks(tuple(whitelist)))

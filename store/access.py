@@ -1,0 +1,81 @@
+"""The gateway's question answered from the registry, with every answer kept in the access log.
+
+    decision = await authorize(session, key_id, ip, permission)   # then commit
+    entries = await access_entries(session, key_id, since)         # for key-sharing detection
+
+One primary-key read, the pure `domain.gateway.decide`, one insert.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.gateway import GatewayDecision, KeyView, decide
+from domain.keys import KeyStatus, Permission
+from store.models import AccessLogEntry, ApiKey
+
+_IP_COLUMN = AccessLogEntry.__table__.c.ip.type.length or 64  # type: ignore[attr-defined]
+
+_VIEW_COLUMNS = (
+    ApiKey.account_id,
+    ApiKey.status,
+    ApiKey.permissions,
+    ApiKey.allowed_ips,
+    ApiKey.expires_at,
+)
+
+
+async def load_view(session: AsyncSession, key_id: str) -> KeyView | None:
+    """The gateway's view of one key, read without building an ORM object."""
+    row = (await session.execute(select(*_VIEW_COLUMNS).where(ApiKey.key_id == key_id))).first()
+    if row is None:
+        return None
+    return KeyView(
+        key_id=key_id,
+        account_id=row.account_id,
+        status=KeyStatus(row.status),
+        permissions=tuple(Permission(p) for p in row.permissions),
+        allowed_ips=tuple(row.allowed_ips),
+        expires_at=row.expires_at,
+    )
+
+
+async def authorize(
+    session: AsyncSession,
+    key_id: str,
+    ip: str,
+    permission: Permission | str,
+    now: datetime | None = None,
+) -> GatewayDecision:
+    """Decide and log the decision; the caller commits. Raises ValueError for a bad permission."""
+    wanted = Permission(permission)
+    now = now or datetime.now(UTC)
+    view = await load_view(session, key_id)
+    decision = decide(view, ip, wanted, now)
+    session.add(
+        AccessLogEntry(
+            key_id=key_id[:100],
+            account_id=view.account_id if view else None,
+            ip=decision.ip[:_IP_COLUMN],
+            permission=wanted.value,
+            allowed=decision.allowed,
+            reason=decision.reason.value,
+            decided_at=now,
+        )
+    )
+    await session.flush()
+    return decision
+
+
+async def access_entries(
+    session: AsyncSession, key_id: str, since: datetime, limit: int = 10_000
+) -> list[AccessLogEntry]:
+    """The key's logged decisions since `since`, oldest first."""
+    query = (
+        select(AccessLogEntry)
+        .where(AccessLogEntry.key_id == key_id, AccessLogEntry.decided_at >= since)
+        .order_by(AccessLogEntry.decided_at, AccessLogEntry.id)
+        .limit(limit)
+    )
+    return list(await session.scalars(query))

@@ -1,0 +1,194 @@
+"""The append-only audit log: idempotent appends to one hash chain, reads, and `verify`.
+
+    appended = await append_facts(session, facts, now)      # then commit (or use run_write)
+    rows = await audit_rows(session, case_id=case_id)       # list[AuditRecord], in order
+    report = await verify(session)                          # AuditVerification
+
+Appends take the write lock (store.uow.lock_for_write) and skip event ids already
+present, so a retried activity writes no second row; `seq` and `prev_hash` are unique,
+so two writers that raced past the lock cannot both commit a fork.
+"""
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol, cast
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.effects import AuditFact
+from store.audit_chain import GENESIS, canonical_json, check_payload, row_hash
+from store.models import AuditEntry
+from store.uow import lock_for_write
+
+VERIFY_BATCH = 1000
+
+
+class AuditRecord(BaseModel):
+    """One audit row as readers see it, with its hashes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    event_id: str
+    event_type: str
+    case_id: str | None
+    key_id: str
+    actor: str
+    occurred_at: AwareDatetime
+    recorded_at: AwareDatetime
+    payload: dict[str, Any]
+    prev_hash: str
+    row_hash: str
+
+
+class AuditVerification(BaseModel):
+    """The outcome of checking the whole chain; `first_bad_row` is that row's `seq`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ok: bool
+    rows_checked: int
+    first_bad_row: int | None = None
+    problem: str | None = None  # "sequence_gap", "broken_link" or "hash_mismatch"
+
+
+class _ChainRow(Protocol):
+    seq: int
+    event_id: str
+    event_type: str
+    case_id: str | None
+    key_id: str
+    actor: str
+    occurred_at: datetime
+    recorded_at: datetime
+    payload: str
+    prev_hash: str
+    row_hash: str
+
+
+def _hash_of(entry: _ChainRow) -> str:
+    return row_hash(
+        seq=entry.seq,
+        event_id=entry.event_id,
+        event_type=entry.event_type,
+        case_id=entry.case_id,
+        key_id=entry.key_id,
+        actor=entry.actor,
+        occurred_at=entry.occurred_at,
+        recorded_at=entry.recorded_at,
+        payload=entry.payload,
+        prev_hash=entry.prev_hash,
+    )
+
+
+async def append_facts(session: AsyncSession, facts: Sequence[AuditFact], now: datetime) -> int:
+    """Append the facts not yet recorded (by event id); returns how many rows were written."""
+    for fact in facts:
+        check_payload(fact.payload)
+    await lock_for_write(session)
+    wanted = {fact.event_id: fact for fact in reversed(facts)}  # first occurrence wins
+    present = await session.scalars(
+        select(AuditEntry.event_id).where(AuditEntry.event_id.in_(wanted))
+    )
+    for event_id in present:
+        del wanted[event_id]
+    if not wanted:
+        return 0
+    head = (
+        await session.execute(
+            select(AuditEntry.seq, AuditEntry.row_hash).order_by(AuditEntry.seq.desc()).limit(1)
+        )
+    ).first()
+    seq, prev = (head.seq, head.row_hash) if head else (0, GENESIS)
+    written = 0
+    for fact in facts:
+        if wanted.pop(fact.event_id, None) is None:
+            continue
+        seq += 1
+        entry = AuditEntry(
+            seq=seq,
+            event_id=fact.event_id,
+            event_type=fact.event_type,
+            case_id=fact.case_id,
+            key_id=fact.key_id,
+            actor=fact.actor,
+            occurred_at=fact.occurred_at,
+            recorded_at=now,
+            payload=canonical_json(fact.payload),
+            prev_hash=prev,
+        )
+        entry.row_hash = prev = _hash_of(entry)
+        session.add(entry)
+        written += 1
+    await session.flush()
+    return written
+
+
+def _record(entry: AuditEntry) -> AuditRecord:
+    return AuditRecord(
+        seq=entry.seq,
+        event_id=entry.event_id,
+        event_type=entry.event_type,
+        case_id=entry.case_id,
+        key_id=entry.key_id,
+        actor=entry.actor,
+        occurred_at=entry.occurred_at,
+        recorded_at=entry.recorded_at,
+        payload=json.loads(entry.payload),
+        prev_hash=entry.prev_hash,
+        row_hash=entry.row_hash,
+    )
+
+
+async def audit_rows(
+    session: AsyncSession,
+    *,
+    case_id: str | None = None,
+    key_id: str | None = None,
+    after_seq: int = 0,
+    limit: int = 1000,
+) -> list[AuditRecord]:
+    """Rows of one case and/or one key, in chain order (page with `after_seq`)."""
+    query = select(AuditEntry).where(AuditEntry.seq > after_seq)
+    if case_id is not None:
+        query = query.where(AuditEntry.case_id == case_id)
+    if key_id is not None:
+        query = query.where(AuditEntry.key_id == key_id)
+    entries = await session.scalars(query.order_by(AuditEntry.seq).limit(limit))
+    return [_record(entry) for entry in entries]
+
+
+def _problem(entry: _ChainRow, expected_seq: int, expected_prev: str) -> str | None:
+    if entry.seq != expected_seq:
+        return "sequence_gap"
+    if entry.prev_hash != expected_prev:
+        return "broken_link"
+    if entry.row_hash != _hash_of(entry):
+        return "hash_mismatch"
+    return None
+
+
+async def verify(session: AsyncSession, batch: int = VERIFY_BATCH) -> AuditVerification:
+    """Recompute the chain from the first row, `batch` rows at a time; stop at the first bad row."""
+    checked, expected_prev = 0, GENESIS
+    while True:
+        # Plain rows, not ORM objects: nothing accumulates in the session's identity map.
+        query = (
+            select(*AuditEntry.__table__.c)
+            .where(AuditEntry.seq > checked)
+            .order_by(AuditEntry.seq)
+            .limit(batch)
+        )
+        entries = (await session.execute(query)).all()
+        for entry in entries:
+            problem = _problem(cast(_ChainRow, entry), checked + 1, expected_prev)
+            if problem:
+                return AuditVerification(
+                    ok=False, rows_checked=checked + 1, first_bad_row=entry.seq, problem=problem
+                )
+            checked, expected_prev = entry.seq, entry.row_hash
+        if len(entries) < batch:
+            return AuditVerification(ok=True, rows_checked=checked)

@@ -1,0 +1,81 @@
+"""The audit chain's hashing: canonical JSON of a row's fields plus the previous row's hash.
+
+Pure functions, so `verify` and anyone holding an export can recompute every hash.
+"""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+
+GENESIS = "0" * 64  # the "previous hash" of the first row
+
+# Contacts and secrets never enter the audit log; a payload key like these is a bug upstream.
+FORBIDDEN_PAYLOAD_KEYS = frozenset({"email", "phone", "secret", "api_secret", "password"})
+
+
+class ForbiddenPayload(ValueError):
+    """A payload that would put contacts or secrets into the audit log."""
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 text; refuses NaN and infinities."""
+    return json.dumps(
+        to_jsonable_python(value),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+
+
+def check_payload(payload: Mapping[str, Any]) -> None:
+    """Raise ForbiddenPayload when any key, at any depth, names a contact or a secret."""
+    stack: list[Any] = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            bad = FORBIDDEN_PAYLOAD_KEYS.intersection(str(k).lower() for k in item)
+            if bad:
+                raise ForbiddenPayload(f"audit payload must not carry {sorted(bad)}")
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+
+
+def _instant(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def row_hash(
+    *,
+    seq: int,
+    event_id: str,
+    event_type: str,
+    case_id: str | None,
+    key_id: str,
+    actor: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    payload: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 (hex) over the canonical JSON of the row's fields, `prev_hash` included."""
+    body = canonical_json(
+        {
+            "seq": seq,
+            "event_id": event_id,
+            "event_type": event_type,
+            "case_id": case_id,
+            "key_id": key_id,
+            "actor": actor,
+            "occurred_at": _instant(occurred_at),
+            "recorded_at": _instant(recorded_at),
+            "payload": payload,
+            "prev_hash": prev_hash,
+        }
+    )
+    return hashlib.sha256(body.encode()).hexdigest()

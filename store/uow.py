@@ -1,0 +1,69 @@
+"""Write transactions that serialise with other writers, commit once and retry on conflict.
+
+SQLite allows one writer at a time; a transaction that read before writing fails
+at once ("database is locked") when another writer committed in between. Taking
+the write lock first (`BEGIN IMMEDIATE`) makes it wait instead. On PostgreSQL a
+transaction-scoped advisory lock plays the same role for the audit chain. Either
+way the unique constraints on the chain stay the real guarantee; the locks only
+spare the retries.
+"""
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+T = TypeVar("T")
+
+# One advisory lock for the one audit chain ("keycase" in ASCII, as a bigint).
+AUDIT_LOCK_ID = 0x6B6579636173
+
+_PG_RETRY_STATES = {"40001", "40P01"}  # serialization failure, deadlock
+
+
+async def lock_for_write(session: AsyncSession) -> None:
+    """Hold the write lock for the rest of the session's transaction (idempotent)."""
+    connection = await session.connection()
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
+    elif dialect == "sqlite":
+        raw = await connection.get_raw_connection()
+        # pysqlite begins lazily, so nothing has been written unless it says so.
+        if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_conflict(error: DBAPIError) -> bool:
+    """A lost race with another writer, worth retrying (not a bad row)."""
+    if isinstance(error, IntegrityError):
+        # Only the chain's own uniqueness can be lost to a concurrent writer.
+        return "audit_log" in str(error.orig)
+    if isinstance(error, OperationalError):
+        state = getattr(error.orig, "sqlstate", None)
+        return state in _PG_RETRY_STATES or "database is locked" in str(error.orig)
+    return False
+
+
+async def run_write(
+    sessions: async_sessionmaker[AsyncSession],
+    work: Callable[[AsyncSession], Awaitable[T]],
+    attempts: int = 8,
+) -> T:
+    """Run `work` in one locked transaction and commit it; retry the whole unit on conflict."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with sessions() as session:
+                await lock_for_write(session)
+                result = await work(session)
+                await session.commit()
+                return result
+        except DBAPIError as error:
+            if attempt == attempts or not is_conflict(error):
+                raise
+            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+    raise AssertionError("unreachable")
