@@ -47,43 +47,71 @@ def cases_table(cases: list[dict[str, Any]]) -> Table:
 
 
 def case_panel(case: dict[str, Any]) -> Panel:
-    """The case's state: stage, key, deadlines, then its alerts, notices and actions."""
+    """The case's state (the workflow's `case` query, as the API returns it)."""
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
     facts.add_row("stage", stage_text(case.get("stage")))
-    for field in ("key_id", "exchange", "severity", "policy_version", "assigned_to"):
+    for field in ("key_id", "account_id", "exchange", "severity", "key_status", "assigned_to"):
         if case.get(field) is not None:
             facts.add_row(field, str(case[field]))
-    facts.add_row("KYC deadline", when(case.get("kyc_deadline")))
-    parts: list[Any] = [facts]
-    for name in ("alerts", "notices", "actions"):
-        items = case.get(name) or []
-        if items:
-            parts.append(_items_table(name, items))
+    facts.add_row("policy", str(case.get("policy_version", "-")))
+    for field in ("opened_at", "monitoring_until", "kyc_deadline", "probation_until"):
+        if case.get(field):
+            facts.add_row(field, when(case[field]))
+    if case.get("closed_at"):
+        facts.add_row("closed_at", when(case["closed_at"]))
+    alerts = case.get("alerts") or {}
+    kinds = ", ".join(f"{kind}: {n}" for kind, n in (alerts.get("kinds") or {}).items())
+    facts.add_row(
+        "alerts",
+        f"{alerts.get('count', 0)} ({kinds or 'none'}), "
+        f"{alerts.get('duplicates', 0)} repeated deliveries ignored",
+    )
+    parts: list[Any] = [facts, _stages_table(case.get("stages") or [])]
+    if case.get("notices"):
+        parts.append(_notices_table(case["notices"]))
+    if case.get("actions"):
+        parts.append(_actions_table(case["actions"]))
     return Panel(Group(*parts), title=f"case {case['case_id']}", title_align="left")
 
 
-def _items_table(title: str, items: list[dict[str, Any]]) -> Table:
-    columns = list(items[0].keys())[:6]
-    table = Table(title=title, title_justify="left", show_edge=False)
-    for column in columns:
-        table.add_column(column)
-    for item in items:
-        table.add_row(*(_cell(item.get(column)) for column in columns))
+def _stages_table(stages: list[dict[str, Any]]) -> Table:
+    table = Table("when", "stage", "by", "why", title="stages", title_justify="left")
+    for change in stages:
+        table.add_row(
+            when(change.get("at")),
+            stage_text(change.get("stage")),
+            change.get("actor", "-"),
+            change.get("reason", ""),
+        )
     return table
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, str):
-        return when(value) if _looks_like_time(value) else value
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return "-" if value is None else str(value)
+def _notices_table(notices: list[dict[str, Any]]) -> Table:
+    table = Table("requested", "notice", "channels", title="notices", title_justify="left")
+    for notice in notices:
+        channels = " ".join(f"{c['channel']}:{c['status']}" for c in notice.get("channels", []))
+        table.add_row(
+            when(notice.get("requested_at")),
+            notice["notice_id"],
+            channels or notice.get("error") or "sending",
+        )
+    return table
 
 
-def _looks_like_time(value: str) -> bool:
-    return len(value) >= 19 and value[4] == "-" and value[10] == "T"
+def _actions_table(actions: list[dict[str, Any]]) -> Table:
+    table = Table("#", "when", "action", "officer", "reason", title="officer actions")
+    table.title_justify = "left"
+    for action in actions:
+        table.add_row(
+            str(action.get("seq", "")),
+            when(action.get("at")),
+            action.get("action", "?"),
+            action.get("actor", "-"),
+            action.get("reason", ""),
+        )
+    return table
 
 
 def audit_table(rows: list[dict[str, Any]]) -> Table:
