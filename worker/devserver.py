@@ -31,7 +31,11 @@ def split_address(address: str) -> tuple[str, int]:
 
 
 def dev_server_command(
-    address: str, ui_port: int, db_file: Path, namespace: str = "default"
+    address: str,
+    ui_port: int,
+    db_file: Path,
+    namespace: str = "default",
+    headless: bool = False,
 ) -> list[str]:
     """The `temporal server start-dev` invocation: SQLite state file, UI, keycase's attributes."""
     host, port = split_address(address)
@@ -57,6 +61,8 @@ def dev_server_command(
         "--log-level",
         "warn",
     ]
+    if headless:
+        command.append("--headless")
     if namespace != "default":
         command += ["--namespace", namespace]
     for name, kind in SEARCH_ATTRIBUTES.items():

@@ -11,10 +11,6 @@ from typing import TypeVar
 
 import httpx
 from rich.console import Console
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
 
 from config.settings import Settings
 from store.migrate import upgrade
@@ -22,6 +18,7 @@ from worker.children import Children
 from worker.demo import DEMO_POLICY, run_demo
 from worker.devserver import dev_server_command, split_address, wait_until_serving
 from worker.http import ApiError, KeycaseApi, api_base_url
+from worker.readiness import api_answering, worker_polling
 from worker.tokens import entries, load_or_create_tokens, tokens_path
 
 console = Console(highlight=False)
@@ -80,10 +77,10 @@ async def _run(
     python = [sys.executable, "-m", "worker.cli"]
     # The worker writes to this terminal: without provider credentials it prints notices.
     worker = children.start("worker", [*python, "worker"])
-    polling = _worker_polling(client, settings.task_queue, worker.process.pid)
+    polling = worker_polling(client, settings.task_queue, worker.process.pid)
     await _until(children, stop, polling, "worker")
     children.start("api", [*python, "api"], data_dir / "api.log")
-    await _until(children, stop, _api_answering(api_base_url(settings)), "API")
+    await _until(children, stop, api_answering(api_base_url(settings)), "API")
 
     _print_ready(settings, data_dir, tokens)
     if demo:
@@ -115,33 +112,6 @@ async def _until(
             raise SystemExit(failure)
         await asyncio.wait({task}, timeout=0.3)
     return task.result()
-
-
-async def _worker_polling(client: Client, task_queue: str, pid: int) -> None:
-    """Ready when this worker process polls the task queue (identity is `pid@host`, and
-    pollers of an earlier run stay listed for a while, so the pid matters)."""
-    request = DescribeTaskQueueRequest(
-        namespace=client.namespace,
-        task_queue=TaskQueue(name=task_queue),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    )
-    while True:
-        pollers = (await client.workflow_service.describe_task_queue(request)).pollers
-        if any(p.identity.startswith(f"{pid}@") for p in pollers):
-            return
-        await asyncio.sleep(0.3)
-
-
-async def _api_answering(base_url: str) -> None:
-    """Ready when the API serves its OpenAPI document."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=2.0) as http:
-        while True:
-            try:
-                if (await http.get("/openapi.json")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.3)
 
 
 async def _run_demo(settings: Settings, tokens: str) -> None:
