@@ -20,8 +20,9 @@ class Children:
     """Owns the stack's processes; each runs in its own session so a Ctrl-C on the
     terminal reaches only `keycase up`, which then stops them in a safe order."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], cwd: Path | None = None) -> None:
         self._env = env
+        self._cwd = cwd
         self._children: list[Child] = []
 
     def start(
@@ -33,7 +34,7 @@ class Children:
     ) -> Child:
         log = log_file.open("ab") if log_file else None
         process = subprocess.Popen(
-            argv, env=self._env, stdout=log, stderr=log, start_new_session=True
+            argv, env=self._env, cwd=self._cwd, stdout=log, stderr=log, start_new_session=True
         )
         child = Child(name, process, stop_signal, log)
         self._children.append(child)
