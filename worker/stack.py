@@ -21,7 +21,7 @@ from worker.http import ApiError, KeycaseApi, api_base_url
 from worker.readiness import api_answering, worker_polling
 from worker.tokens import entries, load_or_create_tokens, tokens_path
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 T = TypeVar("T")
 
 
