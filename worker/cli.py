@@ -1,0 +1,156 @@
+"""`keycase`: run the stack, the worker or the API, and look at cases over the API."""
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+
+from api.auth import Role
+from config.settings import Settings
+from domain.alerts import AlertKind, Severity
+from domain.stages import CaseStage
+from worker.http import ApiError, KeycaseApi
+from worker.render import audit_table, case_panel, cases_table
+
+app = typer.Typer(
+    help="keycase: DAXA API-key enforcement cases on Temporal.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+console = Console(highlight=False, soft_wrap=True)
+
+
+@app.command()
+def up(
+    demo: Annotated[
+        bool, typer.Option(help="use the fast demo policy and raise the demo's alerts")
+    ] = False,
+) -> None:
+    """Start Temporal (dev server + UI), migrations, the worker and the API; Ctrl-C stops all."""
+    from worker.stack import run_stack
+
+    raise typer.Exit(run_stack(Settings(), demo=demo))
+
+
+@app.command()
+def worker() -> None:
+    """Run one worker on the task queue (start several to share the work)."""
+    from worker.main import main
+
+    main()
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API (KEYCASE_API_HOST / KEYCASE_API_PORT)."""
+    import uvicorn
+
+    settings = Settings()
+    uvicorn.run("api.app:create_app", factory=True, host=settings.api_host, port=settings.api_port)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the store's schema up to date."""
+    from store.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.effective_database_url)
+    console.print("store schema is up to date")
+
+
+@app.command()
+def alert(
+    key_id: str,
+    account: Annotated[str, typer.Option(help="the key owner's account id")],
+    exchange: Annotated[str, typer.Option(help="upbit, bithumb, coinone, korbit, gopax, …")],
+    kind: Annotated[AlertKind, typer.Option()] = AlertKind.KEY_SHARING,
+    severity: Annotated[Severity, typer.Option()] = Severity.MEDIUM,
+    alert_id: Annotated[str | None, typer.Option(help="default: a new uuid")] = None,
+    evidence: Annotated[str, typer.Option(help="a JSON object")] = "{}",
+) -> None:
+    """Raise one surveillance alert (as the surveillance role)."""
+    body = {
+        "alert_id": alert_id or f"cli-{uuid.uuid4()}",
+        "key_id": key_id,
+        "account_id": account,
+        "exchange": exchange,
+        "kind": kind.value,
+        "severity": severity.value,
+        "observed_at": datetime.now(UTC).isoformat(),
+        "evidence": json.loads(evidence),
+    }
+    result = _call(Role.SURVEILLANCE, "POST", "/v1/alerts", body)
+    console.print(f"{result['status']}: case {result['case_id']}")
+
+
+@app.command()
+def cases(
+    stage: Annotated[CaseStage | None, typer.Option()] = None,
+    exchange: Annotated[str | None, typer.Option()] = None,
+    severity: Annotated[Severity | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+) -> None:
+    """List cases, newest first (as the officer role)."""
+    page = _call(
+        Role.OFFICER,
+        "GET",
+        "/v1/cases",
+        stage=stage.value if stage else None,
+        exchange=exchange,
+        severity=severity.value if severity else None,
+        limit=limit,
+    )
+    console.print(cases_table(page["cases"]))
+
+
+@app.command()
+def case(case_id: str) -> None:
+    """One case: its state and its audit timeline (as the officer role)."""
+    state = _call(Role.OFFICER, "GET", f"/v1/cases/{case_id}")
+    rows = _call(Role.OFFICER, "GET", f"/v1/cases/{case_id}/audit")
+    console.print(case_panel(state))
+    console.print(audit_table(rows))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole audit chain (as the auditor role); exits 1 if it is broken."""
+    result = _call(Role.AUDITOR, "GET", "/v1/audit/verify")
+    if result["ok"]:
+        console.print(f"[green]audit chain verified[/]: {result['rows_checked']} rows")
+        return
+    console.print(f"[red]audit chain broken[/] at row {result['first_bad_row']}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def demo() -> None:
+    """Register accounts and keys on the five DAXA exchanges and raise a spread of alerts
+    (against a running stack; `keycase up --demo` starts one with the fast demo policy)."""
+    from worker.demo import run_demo
+
+    with KeycaseApi.from_settings(Settings()) as client:
+        run_demo(client, console)
+
+
+def _call(role: Role, method: str, path: str, body: Any = None, **params: Any) -> Any:
+    try:
+        with KeycaseApi.from_settings(Settings()) as client:
+            return client.call(role, method, path, body, **params)
+    except (ApiError, LookupError) as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
+    except httpx.TransportError as error:
+        console.print(f"[red]API not reachable ({error}); is `keycase up` running?[/]")
+        raise typer.Exit(1) from None
+
+
+if __name__ == "__main__":
+    app()

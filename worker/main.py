@@ -1,0 +1,92 @@
+"""`keycase worker`: one worker process on the task queue, with real adapters from settings.
+
+Start as many as you like: every worker polls the same task queue and Temporal hands
+each workflow or activity task to one of them.
+"""
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.audit import AuditActivities
+from activities.keys import KeyActivities
+from activities.notifications import NoticeActivities, NoticeRenderer, build_channels
+from activities.policy import PolicyActivities, read_policy_file
+from config.settings import Settings
+from domain.policy import PolicyError
+from store.engine import make_engine, make_sessionmaker
+from workflows.key_case import KeyCaseWorkflow
+
+log = logging.getLogger("keycase.worker")
+
+# Long enough for a notice send in flight to finish; shorter than compose's stop grace.
+GRACEFUL_SHUTDOWN = timedelta(seconds=20)
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """Serve the task queue until `stop` is set, then finish running activities and exit."""
+    # Fail fast: a worker with a bad policy must not start taking cases.
+    policy = read_policy_file(settings.policy_file)
+    engine = make_engine(settings.effective_database_url)
+    sessions = make_sessionmaker(engine)
+    channels = build_channels(settings)
+    client = await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+    notices = NoticeActivities(sessions, channels.email, channels.sms, NoticeRenderer())
+    worker = Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[KeyCaseWorkflow],
+        activities=[
+            PolicyActivities(policy).load_policy,
+            KeyActivities(sessions).apply_key_measure,
+            AuditActivities(sessions).record_case_facts,
+            notices.send_notice,
+        ],
+        max_cached_workflows=settings.max_cached_workflows,
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+    log.info(
+        "worker on task queue %r at %s, policy %s, e-mail by %s, SMS by %s",
+        settings.task_queue,
+        settings.temporal_address,
+        policy.version,
+        type(channels.email).__name__,
+        type(channels.sms).__name__,
+    )
+    try:
+        async with worker:
+            await stop.wait()
+            log.info("stopping: finishing running activities (up to %s)", GRACEFUL_SHUTDOWN)
+    finally:
+        await engine.dispose()
+    log.info("worker stopped")
+
+
+async def _serve(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await run_worker(settings, stop)
+
+
+def main() -> None:
+    """Entry point of `keycase worker` and `python -m worker.main`."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        asyncio.run(_serve(Settings()))
+    except PolicyError as error:
+        raise SystemExit(f"keycase worker: {error}") from None
+
+
+if __name__ == "__main__":
+    main()
