@@ -26,6 +26,7 @@ class EventType:
     OFFICER_ACTION = "officer.action"
     KYC_RESULT = "kyc.result"
     CASE_CLOSED = "case.closed"
+    KEY_MEASURE_FAILED = "key.measure_failed"
     # Written by the `apply_key_measure` activity in the same transaction as the change.
     KEY_STATUS_CHANGED = "key.status_changed"
 
@@ -124,12 +125,20 @@ def kyc_result(state: CaseState, result: KycRecord) -> AuditFact:
     )
 
 
+def key_measure_failed(state: CaseState, measure: str, error: str, at: datetime) -> AuditFact:
+    """The registry refused a measure for good (e.g. an unknown key); the case goes on."""
+    payload = {"measure": measure, "error": error[:500]}
+    event_id = f"{state.case_id}:key:{measure}:failed"
+    return _fact(state, event_id, EventType.KEY_MEASURE_FAILED, at, payload)
+
+
 def case_closed(state: CaseState) -> AuditFact:
     """The case reached an ending; `state` is the closed case."""
     payload = {
         "stage": state.stage.value,
         "alerts": state.alerts.count,
         "key_status": state.key_status.value if state.key_status else None,
+        "gateway_reason": state.key_gateway_reason,
     }
     at = state.closed_at or state.opened_at
     return _fact(state, f"{state.case_id}:closed", EventType.CASE_CLOSED, at, payload)

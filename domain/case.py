@@ -116,6 +116,7 @@ class CaseState(_Model):
     probation_until: AwareDatetime | None = None
     restricted: bool = False
     key_status: KeyStatus | None = None  # as read back from the registry
+    key_gateway_reason: str | None = None  # the gateway's answer for the key, read back
     assigned_to: str | None = None
     alerts: AlertDigest = Field(default_factory=AlertDigest)
     notices: list[NoticeRecord] = Field(default_factory=list)

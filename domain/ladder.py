@@ -176,8 +176,12 @@ def reminders(state: CaseState) -> list[Reminder]:
 
 
 def next_reminder(state: CaseState) -> Reminder | None:
-    """The earliest reminder not yet asked for, while the case waits for KYC."""
-    if state.stage is not CaseStage.AWAITING_KYC:
+    """The earliest reminder not yet asked for, while the case waits for KYC.
+
+    The warning may still be in flight (WARNED): its reminders are timed from the same
+    deadline, so one timer serves both stages.
+    """
+    if state.stage not in KYC_PENDING:
         return None
     return next((r for r in reminders(state) if state.notice(r.notice_id) is None), None)
 

@@ -1,0 +1,100 @@
+"""In-memory fakes of the case's side effects, registered under the real activity names."""
+
+from dataclasses import dataclass, field
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.effects import (
+    ActivityName,
+    ApplyKeyMeasureInput,
+    AuditFact,
+    ChannelOutcome,
+    KeyMeasure,
+    KeyStateResult,
+    RecordCaseFactsInput,
+    RecordCaseFactsResult,
+    SendNoticeInput,
+    SendNoticeResult,
+)
+from domain.keys import KeyStatus, Permission
+from domain.notices import Channel, DeliveryStatus
+
+_STATUS_AFTER = {
+    KeyMeasure.MONITOR: KeyStatus.MONITORED,
+    KeyMeasure.UNFLAG: KeyStatus.ACTIVE,
+    KeyMeasure.RESTRICT: KeyStatus.RESTRICTED,
+    KeyMeasure.RESTORE: KeyStatus.ACTIVE,
+    KeyMeasure.EXPIRE: KeyStatus.EXPIRED,
+}
+
+
+@dataclass
+class FakeStore:
+    """The audit log and key registry: facts deduplicated by event id, key statuses."""
+
+    facts: dict[str, AuditFact] = field(default_factory=dict)
+    keys: dict[str, KeyStatus] = field(default_factory=dict)
+    measures: list[ApplyKeyMeasureInput] = field(default_factory=list)
+    fact_writes: int = 0
+    unknown_keys: set[str] = field(default_factory=set)
+
+    def _append(self, facts: list[AuditFact]) -> int:
+        new = [f for f in facts if f.event_id not in self.facts]
+        self.facts.update((f.event_id, f) for f in new)
+        return len(new)
+
+    def of_type(self, event_type: str) -> list[AuditFact]:
+        return [f for f in self.facts.values() if f.event_type == event_type]
+
+    @activity.defn(name=ActivityName.RECORD_CASE_FACTS)
+    async def record_case_facts(self, request: RecordCaseFactsInput) -> RecordCaseFactsResult:
+        self.fact_writes += 1
+        return RecordCaseFactsResult(appended=self._append(request.facts))
+
+    @activity.defn(name=ActivityName.APPLY_KEY_MEASURE)
+    async def apply_key_measure(self, request: ApplyKeyMeasureInput) -> KeyStateResult:
+        if request.key_id in self.unknown_keys:
+            raise ApplicationError(f"unknown key {request.key_id}", non_retryable=True)
+        self.measures.append(request)
+        before = self.keys.get(request.key_id, KeyStatus.ACTIVE)
+        after = before if before is KeyStatus.EXPIRED else _STATUS_AFTER[request.measure]
+        self.keys[request.key_id] = after
+        self._append(request.facts)
+        restricted = after in (KeyStatus.RESTRICTED, KeyStatus.EXPIRED)
+        return KeyStateResult(
+            key_id=request.key_id,
+            status=after,
+            permissions=[Permission.READ] if restricted else list(Permission),
+            allowed_ips=["203.0.113.7"],
+            expired_at=request.occurred_at if after is KeyStatus.EXPIRED else None,
+            gateway_reason="expired" if after is KeyStatus.EXPIRED else "allowed",
+            changed=after is not before,
+        )
+
+
+@dataclass
+class FakeNotices:
+    """Sends nothing; records each request and answers per channel (a channel can fail)."""
+
+    sent: list[SendNoticeInput] = field(default_factory=list)
+    failing: set[Channel] = field(default_factory=set)
+
+    def ids(self) -> list[str]:
+        return [n.notice_id for n in self.sent]
+
+    @activity.defn(name=ActivityName.SEND_NOTICE)
+    async def send_notice(self, request: SendNoticeInput) -> SendNoticeResult:
+        if request.notice_id not in self.ids():
+            self.sent.append(request)
+        outcomes = [
+            ChannelOutcome(
+                channel=channel,
+                status=DeliveryStatus.FAILED if channel in self.failing else DeliveryStatus.SENT,
+                outbox_id=f"{request.case_id}:{request.notice_id}:{channel.value}",
+                provider_message_id=None if channel in self.failing else f"msg-{len(self.sent)}",
+                error="provider refused the address" if channel in self.failing else None,
+            )
+            for channel in Channel
+        ]
+        return SendNoticeResult(notice_id=request.notice_id, outcomes=outcomes)

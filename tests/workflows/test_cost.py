@@ -1,0 +1,29 @@
+"""What a case costs the Temporal cluster: history events and workflow tasks."""
+
+from temporalio.api.enums.v1 import EventType
+
+from domain.alerts import Severity
+from domain.stages import CaseStage
+from tests.workflows.conftest import CaseHarness
+
+MAX_EVENTS_STANDARD_EXPIRY = 55
+MAX_TASKS_STANDARD_EXPIRY = 10
+
+
+async def test_standard_expiry_path_stays_within_event_and_task_budget(
+    harness: CaseHarness,
+) -> None:
+    handle = await harness.open(Severity.HIGH)
+    state = await handle.result()
+    assert state.stage is CaseStage.EXPIRED
+
+    history = await handle.fetch_history()
+    events = len(history.events)
+    tasks = sum(
+        1 for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    )
+    print(f"standard expiry path: {events} history events, {tasks} workflow tasks")
+    for e in history.events:
+        print(EventType.Name(e.event_type))
+    assert events <= MAX_EVENTS_STANDARD_EXPIRY
+    assert tasks <= MAX_TASKS_STANDARD_EXPIRY

@@ -1,0 +1,90 @@
+"""How the case workflow reaches its side effects: activity names, options and batching.
+
+Store writes are fast and idempotent, so they run as local activities (one marker event
+each, no extra workflow task). Notices call SendGrid and Twilio, which may be slow or
+down for a while, so `send_notice` is a regular activity with backoff.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from domain.effects import (
+        ActivityName,
+        ApplyKeyMeasureInput,
+        AuditFact,
+        KeyStateResult,
+        RecordCaseFactsInput,
+        RecordCaseFactsResult,
+        SendNoticeInput,
+        SendNoticeResult,
+    )
+    from domain.policy import LadderPolicy, LoadPolicyInput, LoadPolicyResult
+
+STORE_TIMEOUT = timedelta(seconds=30)
+STORE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+)
+# A provider outage longer than this shows as a failed notice rather than a stuck case.
+NOTICE_GIVE_UP_AFTER = timedelta(hours=6)
+NOTICE_ATTEMPT_TIMEOUT = timedelta(minutes=2)
+NOTICE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=10),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+)
+FACTS_PER_WRITE = 500  # keeps one store transaction (and one marker) small under a flood
+
+
+async def load_policy(case_id: str) -> LadderPolicy:
+    """The policy the worker loaded; the case pins it."""
+    result: LoadPolicyResult = await workflow.execute_local_activity(
+        ActivityName.LOAD_POLICY,
+        LoadPolicyInput(case_id=case_id),
+        result_type=LoadPolicyResult,
+        start_to_close_timeout=STORE_TIMEOUT,
+        retry_policy=STORE_RETRY,
+        summary="pin the ladder policy",
+    )
+    return result.policy
+
+
+async def record_facts(facts: list[AuditFact]) -> None:
+    """Append facts to the audit log, in writes of bounded size."""
+    for start in range(0, len(facts), FACTS_PER_WRITE):
+        await workflow.execute_local_activity(
+            ActivityName.RECORD_CASE_FACTS,
+            RecordCaseFactsInput(facts=facts[start : start + FACTS_PER_WRITE]),
+            result_type=RecordCaseFactsResult,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+
+
+async def apply_key_measure(request: ApplyKeyMeasureInput) -> KeyStateResult:
+    """Change the key in the registry, recording the given facts in the same transaction."""
+    result: KeyStateResult = await workflow.execute_local_activity(
+        ActivityName.APPLY_KEY_MEASURE,
+        request,
+        result_type=KeyStateResult,
+        start_to_close_timeout=STORE_TIMEOUT,
+        retry_policy=STORE_RETRY,
+        summary=f"key: {request.measure.value}",
+    )
+    return result
+
+
+async def send_notice(request: SendNoticeInput) -> SendNoticeResult:
+    """Send a notice on every channel; raises ActivityError if it gave up."""
+    result: SendNoticeResult = await workflow.execute_activity(
+        ActivityName.SEND_NOTICE,
+        request,
+        result_type=SendNoticeResult,
+        start_to_close_timeout=NOTICE_ATTEMPT_TIMEOUT,
+        schedule_to_close_timeout=NOTICE_GIVE_UP_AFTER,
+        retry_policy=NOTICE_RETRY,
+        summary=f"notice: {request.notice_id}",
+    )
+    return result

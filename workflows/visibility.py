@@ -1,0 +1,70 @@
+"""What officers see of a case in the Temporal UI: search attributes and current details.
+
+Only ids, stages and times: no e-mail, phone number or secret ever goes here.
+"""
+
+from datetime import datetime
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+
+with workflow.unsafe.imports_passed_through():
+    from domain.case import CaseState
+
+KEY_ID = SearchAttributeKey.for_keyword("KeyId")
+EXCHANGE = SearchAttributeKey.for_keyword("Exchange")
+CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
+SEVERITY = SearchAttributeKey.for_keyword("Severity")
+ASSIGNED_TO = SearchAttributeKey.for_keyword("AssignedTo")
+KYC_DEADLINE = SearchAttributeKey.for_datetime("KycDeadline")
+
+Shown = dict[str, str | datetime | None]
+
+
+def shown(state: CaseState) -> Shown:
+    """The search attribute values that describe the case now."""
+    return {
+        KEY_ID.name: state.key_id,
+        EXCHANGE.name: state.exchange,
+        CASE_STAGE.name: state.stage.value,
+        SEVERITY.name: state.severity.value,
+        ASSIGNED_TO.name: state.assigned_to,
+        KYC_DEADLINE.name: state.kyc_deadline,
+    }
+
+
+def changes(
+    before: Shown, now: Shown
+) -> list[SearchAttributeUpdate[str] | SearchAttributeUpdate[datetime]]:
+    """Updates for the attributes whose value changed (an unset for values gone)."""
+    updates: list[SearchAttributeUpdate[str] | SearchAttributeUpdate[datetime]] = []
+    for key in (KEY_ID, EXCHANGE, CASE_STAGE, SEVERITY, ASSIGNED_TO):
+        value = now[key.name]
+        if value != before.get(key.name):
+            updates.append(key.value_set(value) if isinstance(value, str) else key.value_unset())
+    deadline = now[KYC_DEADLINE.name]
+    if deadline != before.get(KYC_DEADLINE.name):
+        updates.append(
+            KYC_DEADLINE.value_set(deadline)
+            if isinstance(deadline, datetime)
+            else KYC_DEADLINE.value_unset()
+        )
+    return updates
+
+
+def details(state: CaseState) -> str:
+    """Markdown for the UI's current details, rewritten at each change of the case."""
+    kinds = ", ".join(f"{kind.value}: {n}" for kind, n in state.alerts.kinds.items()) or "none"
+    lines = [
+        f"**Stage** {state.stage.value} since {state.stages[-1].at:%Y-%m-%d %H:%M} UTC"
+        f" — {state.stages[-1].reason}",
+        f"**Severity** {state.severity.value} · **alerts** {state.alerts.count} ({kinds})",
+        f"**Policy** {state.policy_version} · **assigned to** {state.assigned_to or 'nobody'}",
+    ]
+    if state.stage.is_open and state.kyc_deadline:
+        lines.append(f"**KYC deadline** {state.kyc_deadline:%Y-%m-%d %H:%M} UTC")
+    if state.probation_until and state.stage.is_open:
+        lines.append(f"**Probation until** {state.probation_until:%Y-%m-%d %H:%M} UTC")
+    if state.key_status:
+        lines.append(f"**Key** {state.key_status.value}")
+    return "  \n".join(lines)
