@@ -1,6 +1,7 @@
 """A case worker per test: the real workflow and load_policy, fakes for store and notices."""
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from itertools import count
 import pytest_asyncio
 from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -36,6 +38,7 @@ class CaseHarness:
     policy: LadderPolicy
     store: FakeStore = field(default_factory=FakeStore)
     notices: FakeNotices = field(default_factory=FakeNotices)
+    started: list[Handle] = field(default_factory=list)
 
     @staticmethod
     def new_key() -> str:
@@ -61,7 +64,7 @@ class CaseHarness:
 
     async def send(self, alert: Alert) -> Handle:
         """Signal-with-start, exactly as `POST /v1/alerts` does it."""
-        return await self.env.client.start_workflow(
+        handle = await self.env.client.start_workflow(
             KeyCaseWorkflow.run,
             KeyCaseInput(key_id=alert.key_id, account_id=alert.account_id, exchange=alert.exchange),
             id=case_workflow_id(alert.key_id),
@@ -71,6 +74,8 @@ class CaseHarness:
             start_signal_args=[alert],
             static_summary=case_summary(alert.key_id, alert.exchange),
         )
+        self.started.append(handle)
+        return handle
 
     async def open(self, severity: Severity = Severity.HIGH) -> Handle:
         key_id = self.new_key()
@@ -111,3 +116,7 @@ async def harness(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[CaseH
         workflow_failure_exception_types=[Exception],
     ):
         yield harness
+        harness.notices.release.set()
+        for handle in harness.started:  # leave no open case behind on the shared server
+            with contextlib.suppress(RPCError):
+                await harness.env.client.get_workflow_handle(handle.id).terminate("test over")

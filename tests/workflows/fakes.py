@@ -1,5 +1,6 @@
 """In-memory fakes of the case's side effects, registered under the real activity names."""
 
+import asyncio
 from dataclasses import dataclass, field
 
 from temporalio import activity
@@ -18,7 +19,7 @@ from domain.effects import (
     SendNoticeResult,
 )
 from domain.keys import KeyStatus, Permission
-from domain.notices import Channel, DeliveryStatus
+from domain.notices import Channel, DeliveryStatus, NoticeKind
 
 _STATUS_AFTER = {
     KeyMeasure.MONITOR: KeyStatus.MONITORED,
@@ -79,12 +80,16 @@ class FakeNotices:
 
     sent: list[SendNoticeInput] = field(default_factory=list)
     failing: set[Channel] = field(default_factory=set)
+    held: set[NoticeKind] = field(default_factory=set)  # these wait for `release`
+    release: asyncio.Event = field(default_factory=asyncio.Event)
 
     def ids(self) -> list[str]:
         return [n.notice_id for n in self.sent]
 
     @activity.defn(name=ActivityName.SEND_NOTICE)
     async def send_notice(self, request: SendNoticeInput) -> SendNoticeResult:
+        if request.notice in self.held:
+            await self.release.wait()
         if request.notice_id not in self.ids():
             self.sent.append(request)
         outcomes = [
