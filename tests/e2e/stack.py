@@ -61,7 +61,7 @@ class RunningStack:
 
 
 def _environment(
-    data_dir: Path, grpc: str, api_port: int, sg: FakeSendGrid, tw: FakeTwilio
+    data_dir: Path, grpc: str, api_port: int, sg: FakeSendGrid, tw: FakeTwilio, policy: Path
 ) -> dict[str, str]:
     # Only what the test sets: a developer's KEYCASE_* variables must not leak in.
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("KEYCASE_")}
@@ -73,7 +73,7 @@ def _environment(
         "KEYCASE_API_PORT": str(api_port),
         "KEYCASE_PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
         "KEYCASE_API_TOKENS": tokens,
-        "KEYCASE_POLICY_FILE": str(POLICY),
+        "KEYCASE_POLICY_FILE": str(policy),
         "KEYCASE_SENDGRID_API_KEY": sg.api_key,
         "KEYCASE_SENDGRID_HOST": sg.url,
         "KEYCASE_TWILIO_ACCOUNT_SID": tw.account_sid,
@@ -96,11 +96,13 @@ async def _ready(child: Child, check: Awaitable[T], seconds: float) -> T:
 
 
 @asynccontextmanager
-async def running_stack(data_dir: Path, workers: int = 2) -> AsyncIterator[RunningStack]:
+async def running_stack(
+    data_dir: Path, workers: int = 2, policy: Path = POLICY
+) -> AsyncIterator[RunningStack]:
     """Dev server, migrations, `workers` worker processes and the API, on free ports."""
     sendgrid, twilio = FakeSendGrid(), FakeTwilio()
     grpc, api_port = f"127.0.0.1:{free_port()}", free_port()
-    env = _environment(data_dir, grpc, api_port, sendgrid, twilio)
+    env = _environment(data_dir, grpc, api_port, sendgrid, twilio, policy)
     logs = data_dir / "logs"
     logs.mkdir(parents=True)
     children = Children(env, cwd=data_dir)
