@@ -49,6 +49,7 @@ class RunningStack:
     temporal: Client
     workers: list[Child]
     api_process: Child
+    server: Child
     sendgrid: FakeSendGrid
     twilio: FakeTwilio
     logs: Path
@@ -125,7 +126,9 @@ async def running_stack(
         api = children.start("api", [*python, "api"], logs / "api.log")
         api_url = f"http://127.0.0.1:{api_port}"
         await _ready(api, api_answering(api_url), 60)
-        yield RunningStack(api_url, temporal, started, api, sendgrid, twilio, logs, children)
+        yield RunningStack(
+            api_url, temporal, started, api, server, sendgrid, twilio, logs, children
+        )
     finally:
         children.stop_all()
         sendgrid.close()
