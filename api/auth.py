@@ -17,8 +17,9 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-# Names become actors in the audit log and workflow history, so they stay plain.
-_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+# Names become actors in the audit log, workflow history and the AssignedTo search
+# attribute, so they stay plain ids (no '@': no e-mail addresses).
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,14 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
-from domain.alerts import ExchangeId, KeyId, Severity
+from domain.alerts import AccountId, ExchangeId, KeyId, Severity
+from domain.keys import MAX_ALLOWED_IPS, Permission
+from domain.network import MAX_TEXT_LENGTH
+from domain.officer import OfficerId
 from domain.stages import CaseStage
 
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
@@ -16,6 +19,49 @@ class Body(BaseModel):
     """Base of every body: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class AccountIn(Body):
+    """An account's contacts (checked further by the store: E.164 phone, e-mail shape)."""
+
+    account_id: AccountId
+    email: str = Field(min_length=3, max_length=254)
+    phone: str = Field(min_length=8, max_length=16)
+    locale: Literal["ko", "en"] = "ko"
+
+
+IpEntry = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
+AllowedIps = Annotated[list[IpEntry], Field(max_length=MAX_ALLOWED_IPS)]
+
+
+class KeyIn(Body):
+    """A key to register; its secret never reaches keycase."""
+
+    key_id: KeyId
+    account_id: AccountId
+    exchange: ExchangeId
+    permissions: list[Permission] = Field(min_length=1, max_length=len(Permission))
+    allowed_ips: AllowedIps = Field(default_factory=list)
+
+
+class AllowedIpsIn(Body):
+    """The complete new whitelist of a key."""
+
+    allowed_ips: AllowedIps
+
+
+class AuthorizeIn(Body):
+    """The gateway's question: may the key be used from `ip` for `permission`?"""
+
+    ip: str = Field(min_length=1, max_length=64)
+    permission: Permission
+
+
+class AuthorizeOut(Body):
+    """The answer, with the reason (e.g. `expired`, `ip_not_whitelisted`, `allowed`)."""
+
+    allowed: bool
+    reason: str
 
 
 class AlertStatus(StrEnum):
@@ -71,6 +117,14 @@ class KycIn(Body):
     reference: str = Field(min_length=1, max_length=128)
 
 
+class KycAccepted(Body):
+    """The verdict reached the case; it moves on asynchronously."""
+
+    case_id: str
+    passed: bool
+    reference: str
+
+
 class ActionIn(Body):
     """An officer action that needs only a reason (confirm, dismiss, expire-now)."""
 
@@ -82,7 +136,7 @@ class ExtendDeadlineIn(ActionIn):
 
 
 class AssignIn(ActionIn):
-    assignee: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
+    assignee: OfficerId
 
 
 class NoteIn(ActionIn):

@@ -1,10 +1,11 @@
-"""The v1 routers, one per resource."""
+"""The v1 routers, one per resource, plus the providers' webhooks."""
 
 from fastapi import FastAPI
 
-from api.routes import cases
+from api.routes import accounts, alerts, audit, case_actions, cases, keys
 
 
 def include_routes(app: FastAPI) -> None:
     """Mount every router on `app`."""
-    app.include_router(cases.router)
+    for module in (accounts, keys, alerts, cases, case_actions, audit):
+        app.include_router(module.router)

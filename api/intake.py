@@ -1,0 +1,140 @@
+"""Taking in one surveillance alert: claim its id, check its key, signal-with-start, settle.
+
+1. A settled alert id is a duplicate at once, even if its case has closed since: a
+   repeat must never open a new case.
+2. The id is claimed (a row without a case). Of concurrent deliveries of the same id
+   exactly one claims it; the others wait for it to settle and answer `duplicate` with
+   its case. A claimant that fails releases the claim; one that died is taken over
+   after STALE_CLAIM.
+3. Signal-with-start (USE_EXISTING) puts the alert into the key's running case or
+   starts one; the response's `started` flag says which: `opened` or `attached`.
+4. The claim is settled with the case id.
+Store work happens in short transactions; none is held open across the Temporal call.
+"""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.workflowservice.v1 import SignalWithStartWorkflowExecutionResponse
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+
+from api.errors import ApiError
+from api.schemas import AlertAccepted, AlertStatus
+from api.visibility import WORKFLOW_TYPE
+from domain.alerts import Alert
+from domain.case import KeyCaseInput, case_summary
+from domain.ids import case_id_for, case_workflow_id
+from domain.keys import KeyStatus
+from domain.messages import SignalName
+from store.intake import AlertIntake, IntakeRecord
+from store.registry import KeyRecord, get_key
+from store.uow import run_write
+
+Sessions = async_sessionmaker[AsyncSession]
+
+STALE_CLAIM = timedelta(seconds=60)  # longer than any signal-with-start with its retries
+CLAIM_WAIT_SECONDS = 10.0  # how long a repeat waits for the first delivery to settle
+_POLL_SECONDS = 0.05
+
+
+async def take_alert(
+    alert: Alert, task_queue: str, sessions: Sessions, client: Client
+) -> AlertAccepted:
+    """Route the alert to its key's case and say how (opened, attached, duplicate)."""
+    async with sessions() as session:
+        previous = await AlertIntake(session).find(alert.alert_id)
+        key = await get_key(session, alert.key_id)
+    if previous is not None and previous.case_id is not None:
+        return _duplicate(previous)
+    _check_key(alert, key)
+    settled = await _claim(alert, sessions)
+    if settled is not None:
+        return _duplicate(settled)
+    try:
+        case_id, started = await _signal_with_start(alert, task_queue, client)
+    except BaseException:
+        await run_write(sessions, lambda session: AlertIntake(session).release(alert.alert_id))
+        raise
+
+    async def settle(session: AsyncSession) -> IntakeRecord:
+        now = datetime.now(UTC)
+        return await AlertIntake(session).settle(alert.alert_id, alert.key_id, case_id, now)
+
+    record = await run_write(sessions, settle)
+    if record.case_id != case_id:  # our claim was taken over and settled first
+        return _duplicate(record)
+    status = AlertStatus.OPENED if started else AlertStatus.ATTACHED
+    return AlertAccepted(case_id=case_id, status=status)
+
+
+async def _claim(alert: Alert, sessions: Sessions) -> IntakeRecord | None:
+    """None once this request holds the claim; the settled record if another settled it."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + CLAIM_WAIT_SECONDS
+
+    async def claim(session: AsyncSession) -> tuple[IntakeRecord | None, bool]:
+        return await AlertIntake(session).claim(alert.alert_id, alert.key_id, datetime.now(UTC))
+
+    async def take_over(session: AsyncSession) -> bool:
+        now = datetime.now(UTC)
+        return await AlertIntake(session).take_over(alert.alert_id, now - STALE_CLAIM, now)
+
+    while True:
+        held, claimed = await run_write(sessions, claim)
+        if claimed:
+            return None
+        if held is not None and held.case_id is not None:
+            return held
+        if held is not None and await run_write(sessions, take_over):
+            return None
+        if loop.time() > give_up:
+            raise ApiError(
+                503, "alert_in_progress", f"alert {alert.alert_id} is being taken in; retry"
+            )
+        await asyncio.sleep(_POLL_SECONDS)
+
+
+async def _signal_with_start(alert: Alert, task_queue: str, client: Client) -> tuple[str, bool]:
+    handle = await client.start_workflow(
+        WORKFLOW_TYPE,
+        KeyCaseInput(key_id=alert.key_id, account_id=alert.account_id, exchange=alert.exchange),
+        id=case_workflow_id(alert.key_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        start_signal=SignalName.ALERT,
+        start_signal_args=[alert],
+        static_summary=case_summary(alert.key_id, alert.exchange),
+    )
+    first_run = handle.first_execution_run_id
+    if not first_run:  # servers before 1.32 leave it unset when attaching
+        first_run = (await handle.describe()).raw_info.first_run_id
+    return case_id_for(alert.key_id, first_run), _started(handle)
+
+
+def _started(handle: WorkflowHandle[object, object]) -> bool:
+    # The SDK keeps the signal-with-start response (with its `started` flag) only on
+    # this attribute; temporalio 1.35 has no public accessor for it.
+    response = handle._start_workflow_response
+    return isinstance(response, SignalWithStartWorkflowExecutionResponse) and response.started
+
+
+def _duplicate(record: IntakeRecord) -> AlertAccepted:
+    assert record.case_id is not None
+    return AlertAccepted(case_id=record.case_id, status=AlertStatus.DUPLICATE)
+
+
+def _check_key(alert: Alert, key: KeyRecord | None) -> None:
+    if key is None:
+        raise ApiError(404, "unknown_key", f"key {alert.key_id} is not registered")
+    if key.account_id != alert.account_id:
+        raise ApiError(
+            409, "key_account_mismatch", f"key {alert.key_id} belongs to another account"
+        )
+    if key.exchange != alert.exchange:
+        raise ApiError(
+            409, "key_exchange_mismatch", f"key {alert.key_id} is registered on {key.exchange}"
+        )
+    if key.status is KeyStatus.EXPIRED:
+        raise ApiError(409, "key_expired", f"key {alert.key_id} is already expired")

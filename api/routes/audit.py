@@ -1,0 +1,38 @@
+"""The audit log: a case's rows with their hashes, and verification of the whole chain."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import Auditor, Reader, Sessions
+from api.errors import ApiError
+from domain.ids import key_id_of_case
+from store.audit import AuditRecord, AuditVerification, audit_rows, verify
+
+router = APIRouter(tags=["audit"])
+
+CaseIdPath = Annotated[str, Path(max_length=240, description="`<key_id>.<first run id>`")]
+
+
+@router.get("/v1/cases/{case_id}/audit", response_model=list[AuditRecord])
+async def case_audit(
+    case_id: CaseIdPath,
+    caller: Reader,
+    sessions: Sessions,
+    after_seq: Annotated[int, Query(ge=0, description="page on from this row")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> list[AuditRecord]:
+    """The case's audit rows in chain order, each with its own and its predecessor's hash."""
+    try:
+        key_id_of_case(case_id)
+    except ValueError:
+        raise ApiError(404, "unknown_case", f"{case_id!r} is not a case id") from None
+    async with sessions() as session:
+        return await audit_rows(session, case_id=case_id, after_seq=after_seq, limit=limit)
+
+
+@router.get("/v1/audit/verify", response_model=AuditVerification)
+async def verify_chain(caller: Auditor, sessions: Sessions) -> AuditVerification:
+    """Recompute every hash of the chain; `first_bad_row` names the first row that fails."""
+    async with sessions() as session:
+        return await verify(session)

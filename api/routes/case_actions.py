@@ -1,0 +1,128 @@
+"""Input to a running case: the KYC provider's verdict and officers' actions.
+
+The token's name is the actor; bodies carry only the reason and the action's details.
+Whether an action makes sense now is the workflow's update validator's call; its
+refusal comes back as 409 with the validator's message.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.case_runs import open_case_run, parse_case_id
+from api.deps import Kyc, Officer, TemporalClient
+from api.errors import ApiError
+from api.schemas import ActionIn, AssignIn, ExtendDeadlineIn, KycAccepted, KycIn, NoteIn
+from domain.messages import KycResult, SignalName
+from domain.officer import (
+    AddNoteInput,
+    AssignInput,
+    ConfirmInput,
+    DismissInput,
+    ExpireNowInput,
+    ExtendKycDeadlineInput,
+    OfficerActionResult,
+    OfficerInput,
+    UpdateName,
+)
+
+router = APIRouter(prefix="/v1/cases/{case_id}", tags=["case input"])
+
+CaseIdPath = Annotated[str, Path(max_length=240, description="`<key_id>.<first run id>`")]
+
+
+@router.post("/kyc", status_code=202, response_model=KycAccepted)
+async def kyc_result(
+    case_id: CaseIdPath, body: KycIn, caller: Kyc, client: TemporalClient
+) -> KycAccepted:
+    """Deliver the re-verification result; the case moves on asynchronously."""
+    run = await open_case_run(client, case_id)
+    result = KycResult(
+        passed=body.passed,
+        reference=body.reference,
+        actor=caller.name,
+        received_at=datetime.now(UTC),
+    )
+    await run.handle.signal(SignalName.KYC_RESULT, result)
+    return KycAccepted(case_id=case_id, passed=body.passed, reference=body.reference)
+
+
+@router.post("/actions/confirm", response_model=OfficerActionResult)
+async def confirm(
+    case_id: CaseIdPath, body: ActionIn, caller: Officer, client: TemporalClient
+) -> OfficerActionResult:
+    """Escalate a monitored case to a warning now."""
+    command = ConfirmInput(actor=caller.name, reason=body.reason)
+    return await _act(client, case_id, UpdateName.CONFIRM, command)
+
+
+@router.post("/actions/dismiss", response_model=OfficerActionResult)
+async def dismiss(
+    case_id: CaseIdPath, body: ActionIn, caller: Officer, client: TemporalClient
+) -> OfficerActionResult:
+    """Close the case as a false positive; the key's flag is lifted."""
+    command = DismissInput(actor=caller.name, reason=body.reason)
+    return await _act(client, case_id, UpdateName.DISMISS, command)
+
+
+@router.post("/actions/expire-now", response_model=OfficerActionResult)
+async def expire_now(
+    case_id: CaseIdPath, body: ActionIn, caller: Officer, client: TemporalClient
+) -> OfficerActionResult:
+    """Expire the key at once (irreversible)."""
+    command = ExpireNowInput(actor=caller.name, reason=body.reason)
+    return await _act(client, case_id, UpdateName.EXPIRE_NOW, command)
+
+
+@router.post("/actions/extend-kyc-deadline", response_model=OfficerActionResult)
+async def extend_kyc_deadline(
+    case_id: CaseIdPath, body: ExtendDeadlineIn, caller: Officer, client: TemporalClient
+) -> OfficerActionResult:
+    """Move the KYC deadline later, within the policy's maximum."""
+    command = ExtendKycDeadlineInput(actor=caller.name, reason=body.reason, deadline=body.deadline)
+    return await _act(client, case_id, UpdateName.EXTEND_KYC_DEADLINE, command)
+
+
+@router.post("/actions/assign", response_model=OfficerActionResult)
+async def assign(
+    case_id: CaseIdPath, body: AssignIn, caller: Officer, client: TemporalClient
+) -> OfficerActionResult:
+    """Give the case to an officer."""
+    command = AssignInput(actor=caller.name, reason=body.reason, assignee=body.assignee)
+    return await _act(client, case_id, UpdateName.ASSIGN, command)
+
+
+@router.post("/actions/note", response_model=OfficerActionResult)
+async def note(
+    case_id: CaseIdPath, body: NoteIn, caller: Officer, client: TemporalClient
+) -> OfficerActionResult:
+    """Add a note to the case's record."""
+    command = AddNoteInput(actor=caller.name, reason=body.reason, text=body.text)
+    return await _act(client, case_id, UpdateName.ADD_NOTE, command)
+
+
+async def _act(
+    client: TemporalClient, case_id: str, update: str, command: OfficerInput
+) -> OfficerActionResult:
+    run = await open_case_run(client, case_id)
+    _, first_run = parse_case_id(case_id)
+    # Pinned to the case's run chain, so a case closed meanwhile is never confused
+    # with a newer case of the same key.
+    handle = client.get_workflow_handle(run.handle.id, first_execution_run_id=first_run)
+    try:
+        result: OfficerActionResult = await handle.execute_update(
+            update, command, result_type=OfficerActionResult
+        )
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        raise ApiError(409, "action_rejected", message) from None
+    except RPCError as error:
+        if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise ApiError(409, "case_closed", f"case {case_id} closed meanwhile") from None
+        raise
+    return result
