@@ -192,10 +192,11 @@ class KeyCaseWorkflow:
                     facts=facts,
                 )
             )
-        except ActivityError as error:
+        except (ActivityError, ApplicationError) as error:
             # A refused measure (say, a key missing from the registry) must not lose the
-            # case: the facts are kept and officers see the failure in the audit log.
-            cause = str(error.cause or error)
+            # case: the facts are kept and officers see the failure in the audit log. (A
+            # local activity's failure arrives unwrapped, as the ApplicationError itself.)
+            cause = str(error.cause or error) if isinstance(error, ActivityError) else str(error)
             workflow.logger.error("key measure %s failed for %s: %s", measure, state.key_id, cause)
             failed = audit_events.key_measure_failed(state, measure, cause, workflow.now())
             await case_effects.record_facts([*facts, failed])

@@ -26,7 +26,6 @@ from workflows.key_case import KeyCaseWorkflow
 
 Handle = WorkflowHandle[KeyCaseWorkflow, CaseState]
 _numbers = count(1)
-UNTIL_SECONDS = 15
 
 
 @dataclass
@@ -39,6 +38,7 @@ class CaseHarness:
     store: FakeStore = field(default_factory=FakeStore)
     notices: FakeNotices = field(default_factory=FakeNotices)
     started: list[Handle] = field(default_factory=list)
+    patience: float = 15  # seconds `until` waits, in real time
 
     @staticmethod
     def new_key() -> str:
@@ -86,7 +86,7 @@ class CaseHarness:
 
     async def until(self, handle: Handle, ready: Callable[[CaseState], bool]) -> CaseState:
         """Poll the `case` query (in real time) until `ready` holds."""
-        async with asyncio.timeout(UNTIL_SECONDS):
+        async with asyncio.timeout(self.patience):
             while True:
                 try:
                     state = await self.state(handle)
