@@ -1,0 +1,59 @@
+"""Record the standard expiry path's history for the replay test.
+
+Run after a deliberate change to the workflow's commands (and say so in the commit):
+
+    .venv/bin/python -m tests.workflows.record_history
+
+It runs a high-severity case to expiry on the time-skipping server, with the fake store
+and notices, and writes `tests/workflows/histories/standard_expiry.json`.
+"""
+
+import asyncio
+import uuid
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.policy import PolicyActivities, read_policy_file
+from domain.alerts import Severity
+from tests.temporal import register_search_attributes, venv_binary
+from tests.workflows.conftest import CaseHarness
+from workflows.key_case import KeyCaseWorkflow
+
+HISTORY = Path(__file__).parent / "histories" / "standard_expiry.json"
+
+
+async def record() -> None:
+    """Run the standard expiry path and write its history."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=venv_binary("temporal-test-server"),
+    )
+    try:
+        await register_search_attributes(env.client)
+        policy = read_policy_file(None)
+        harness = CaseHarness(env, f"keycase-record-{uuid.uuid4().hex}", policy)
+        async with Worker(
+            env.client,
+            task_queue=harness.task_queue,
+            workflows=[KeyCaseWorkflow],
+            activities=[
+                PolicyActivities(policy).load_policy,
+                harness.store.record_case_facts,
+                harness.store.apply_key_measure,
+                harness.notices.send_notice,
+            ],
+        ):
+            handle = await harness.send(harness.make_alert("key-replay-1", Severity.HIGH))
+            await handle.result()
+            history = await handle.fetch_history()
+        HISTORY.write_text(history.to_json(), encoding="utf-8")
+        print(f"wrote {HISTORY} ({len(history.events)} events)")
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(record())
