@@ -1,0 +1,156 @@
+"""What the case decides in reply to each event, and the effects it asks for."""
+
+from datetime import timedelta
+
+from domain import ladder, transitions
+from domain.alerts import Severity
+from domain.audit_events import EventType
+from domain.effects import ChannelOutcome, KeyMeasure
+from domain.messages import DeliveryEvent, KycResult
+from domain.notices import Channel, DeliveryStatus, NoticeKind
+from domain.officer import DismissInput, OfficerAction
+from domain.stages import CaseStage
+from tests.domain.case_builders import POLICY, T0, alert, new_case, with_alerts
+
+LATER = T0 + timedelta(minutes=5)
+
+
+def _sent(notice_id: str) -> list[ChannelOutcome]:
+    return [
+        ChannelOutcome(channel=c, status=DeliveryStatus.SENT, outbox_id=f"{notice_id}:{c.value}")
+        for c in Channel
+    ]
+
+
+def _types(effects: transitions.Effects) -> list[str]:
+    return [f.event_type for f in effects.facts]
+
+
+def test_new_case_records_opening_and_monitors_key() -> None:
+    effects = transitions.on_open(new_case())
+
+    assert _types(effects) == [EventType.CASE_OPENED, EventType.STAGE_CHANGED]
+    assert effects.measure is not None and effects.measure.measure is KeyMeasure.MONITOR
+
+
+def test_critical_alert_warns_restricts_and_asks_for_warning_notice() -> None:
+    state, effects = transitions.on_alerts(new_case(), [alert(1, Severity.CRITICAL)], 0, POLICY, T0)
+
+    assert state.stage is CaseStage.WARNED
+    assert _types(effects) == [EventType.ALERT_RECEIVED, EventType.STAGE_CHANGED]
+    assert effects.facts[0].event_id == "alert:a-1"
+    assert effects.measure is not None and effects.measure.measure is KeyMeasure.RESTRICT
+    assert [n.notice_id for n in effects.notices] == ["warning"]
+    assert effects.notices[0].deadline == state.kyc_deadline
+
+
+def test_sent_warning_starts_the_kyc_wait() -> None:
+    state, _ = transitions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
+
+    state, effects = transitions.on_sent(state, "warning", _sent("warning"), None, LATER)
+
+    assert state.stage is CaseStage.AWAITING_KYC
+    assert _types(effects) == [EventType.NOTICE_SENT, EventType.STAGE_CHANGED]
+
+
+def test_passed_kyc_restores_key_and_tells_owner() -> None:
+    state, _ = transitions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
+    result = KycResult(passed=True, reference="r-1", actor="kyc", received_at=LATER)
+
+    state, effects = transitions.on_kyc(state, result, POLICY, LATER)
+
+    assert state.stage is CaseStage.PROBATION
+    assert effects.measure is not None and effects.measure.measure is KeyMeasure.RESTORE
+    assert [n.kind for n in effects.notices] == [NoticeKind.RESTORED]
+
+
+def test_kyc_result_outside_the_wait_is_only_recorded() -> None:
+    state = with_alerts(new_case(), alert(1))
+    result = KycResult(passed=False, reference="r-1", actor="kyc", received_at=LATER)
+
+    after, effects = transitions.on_kyc(state, result, POLICY, LATER)
+
+    assert after.stage is CaseStage.MONITORING
+    assert _types(effects) == [EventType.KYC_RESULT]
+    assert effects.measure is None
+
+
+def test_expiry_closes_only_after_its_notice_went_out() -> None:
+    state, _ = transitions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
+    deadline = state.kyc_deadline
+    assert deadline is not None
+    state, _ = transitions.on_sent(state, "warning", _sent("warning"), None, LATER)
+
+    state, expiring = transitions.on_time(state, deadline)
+    assert state.stage is CaseStage.EXPIRED
+    assert EventType.CASE_CLOSED not in _types(expiring)
+    assert expiring.measure is not None and expiring.measure.measure is KeyMeasure.EXPIRE
+
+    state, closing = transitions.on_sent(state, "expiry", _sent("expiry"), None, deadline)
+    assert _types(closing) == [EventType.NOTICE_SENT, EventType.CASE_CLOSED]
+
+
+def test_reminders_fall_due_one_by_one() -> None:
+    state, _ = transitions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
+    state, _ = transitions.on_sent(state, "warning", _sent("warning"), None, LATER)
+    first = ladder.reminders(state)[0]
+
+    state, effects = transitions.on_time(state, first.at)
+    again, nothing = transitions.on_time(state, first.at)
+
+    assert [n.notice_id for n in effects.notices] == [first.notice_id]
+    assert nothing.notices == ()
+    assert again.stage is CaseStage.AWAITING_KYC
+
+
+def test_dismiss_unflags_key_and_closes_at_once() -> None:
+    state = with_alerts(new_case(), alert(1))
+    command = DismissInput(actor="kim", reason="market maker")
+
+    state, effects = transitions.on_action(state, OfficerAction.DISMISS, command, POLICY, LATER)
+
+    assert state.stage is CaseStage.DISMISSED
+    assert _types(effects) == [
+        EventType.OFFICER_ACTION,
+        EventType.STAGE_CHANGED,
+        EventType.CASE_CLOSED,
+    ]
+    assert effects.measure is not None and effects.measure.measure is KeyMeasure.UNFLAG
+    assert effects.measure.actor == "kim"
+
+
+def test_later_measure_wins_when_effects_combine() -> None:
+    opening = transitions.on_open(new_case())
+    _, dismissal = transitions.on_action(
+        with_alerts(new_case(), alert(1)),
+        OfficerAction.DISMISS,
+        DismissInput(actor="kim", reason="r"),
+        POLICY,
+        LATER,
+    )
+
+    combined = opening.then(dismissal)
+
+    assert combined.measure is not None and combined.measure.measure is KeyMeasure.UNFLAG
+    assert len(combined.facts) == len(opening.facts) + len(dismissal.facts)
+
+
+def test_delivery_report_advances_status_once() -> None:
+    state, _ = transitions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
+    state, _ = transitions.on_sent(state, "warning", _sent("warning"), None, LATER)
+    report = DeliveryEvent(
+        notice_id="warning",
+        channel=Channel.SMS,
+        status=DeliveryStatus.DELIVERED,
+        outbox_id="warning:sms",
+        occurred_at=LATER,
+    )
+
+    state, effects = transitions.on_delivery(state, report)
+    _, repeated = transitions.on_delivery(state, report)
+
+    assert _types(effects) == [EventType.NOTICE_DELIVERY]
+    assert repeated.facts == ()
+    warning = state.notice("warning")
+    assert warning is not None
+    assert {c.channel: c.status for c in warning.channels}[Channel.SMS] is DeliveryStatus.DELIVERED
