@@ -2,8 +2,9 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -41,8 +42,8 @@ def auth(role: Role) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS[role][1]}"}
 
 
-def _search_attribute_keys() -> list[SearchAttributeKey]:  # type: ignore[type-arg]
-    makers = {
+def _search_attribute_keys() -> list[SearchAttributeKey[Any]]:
+    makers: dict[str, Callable[[str], SearchAttributeKey[Any]]] = {
         "Keyword": SearchAttributeKey.for_keyword,
         "Datetime": SearchAttributeKey.for_datetime,
     }

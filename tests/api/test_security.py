@@ -1,5 +1,7 @@
 """Who may call what, how big a body may be, and the shape of every error."""
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 
@@ -56,7 +58,7 @@ async def test_body_over_64_kib_is_413_before_anyone_reads_it(http: httpx.AsyncC
 async def test_chunked_body_over_64_kib_is_413_without_content_length(
     http: httpx.AsyncClient,
 ) -> None:
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(17):
             yield b" " * 4096
 

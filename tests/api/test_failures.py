@@ -1,0 +1,56 @@
+"""When a dependency is down or broken, callers still get JSON errors, never tracebacks."""
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+from api.app import create_app
+from api.auth import Role
+from config.settings import Settings
+from tests.api.conftest import auth
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port  # nothing listens once the probe is closed
+
+
+@asynccontextmanager
+async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://keycase.test") as client:
+            yield client
+
+
+async def test_temporal_unreachable_is_503_and_the_api_still_starts(
+    api_settings: Settings, migrated: None
+) -> None:
+    settings = api_settings.model_copy(update={"temporal_address": f"127.0.0.1:{_closed_port()}"})
+    async with _client(settings) as http:
+        cases = await http.get("/v1/cases", headers=auth(Role.OFFICER))
+        key = await http.get("/v1/keys/key-anything", headers=auth(Role.OFFICER))
+
+    assert cases.status_code == 503
+    assert cases.json()["error"]["code"] == "temporal_unavailable"
+    assert key.status_code == 404  # the store still answers
+
+
+async def test_store_failure_is_a_500_json_error_without_internals(
+    api_settings: Settings, tmp_path: Path
+) -> None:
+    unmigrated = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    settings = api_settings.model_copy(update={"database_url": unmigrated})
+    async with _client(settings) as http:
+        response = await http.get("/v1/keys/key-anything", headers=auth(Role.OFFICER))
+
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {"code": "internal_error", "message": "unexpected error; see the server log"}
+    }
