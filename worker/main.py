@@ -82,6 +82,8 @@ async def _serve(settings: Settings) -> None:
 def main() -> None:
     """Entry point of `keycase worker` and `python -m worker.main`."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Twilio's SDK logs every request and response at INFO: noise, and the owner's number.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     try:
         asyncio.run(_serve(Settings()))
     except PolicyError as error:
