@@ -9,12 +9,16 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain import audit_events, transitions
+    from domain.case import CaseState
     from domain.effects import (
         ActivityName,
         ApplyKeyMeasureInput,
         AuditFact,
+        ChannelOutcome,
         KeyStateResult,
         RecordCaseFactsInput,
         RecordCaseFactsResult,
@@ -88,3 +92,57 @@ async def send_notice(request: SendNoticeInput) -> SendNoticeResult:
         summary=f"notice: {request.notice_id}",
     )
     return result
+
+
+Sent = tuple[list[ChannelOutcome], str | None]  # per-channel outcomes, or why it gave up
+
+
+async def apply_measure(
+    state: CaseState, request: transitions.MeasureRequest, facts: list[AuditFact]
+) -> CaseState:
+    """Apply a key measure with its facts; a refusal is recorded and the case goes on."""
+    measure = request.measure.value
+    try:
+        result = await apply_key_measure(
+            ApplyKeyMeasureInput(
+                event_id=f"{state.case_id}:key:{measure}",
+                case_id=state.case_id,
+                key_id=state.key_id,
+                measure=request.measure,
+                actor=request.actor,
+                reason=request.reason[:500],
+                occurred_at=workflow.now(),
+                facts=facts,
+            )
+        )
+    except (ActivityError, ApplicationError) as error:
+        # A refused measure (say, a key missing from the registry) must not lose the case:
+        # the facts are kept and officers see the failure in the audit log. A local
+        # activity's failure arrives unwrapped, as the ApplicationError itself.
+        cause = str(error.cause or error) if isinstance(error, ActivityError) else str(error)
+        workflow.logger.error("key measure %s failed for %s: %s", measure, state.key_id, cause)
+        failed = audit_events.key_measure_failed(state, measure, cause, workflow.now())
+        await record_facts([*facts, failed])
+        return state
+    return transitions.on_measure(state, result)
+
+
+async def send(state: CaseState, notice: transitions.NoticeRequest) -> Sent:
+    """Send one notice of the case; a send that gave up is an outcome, not an error."""
+    request = SendNoticeInput(
+        notice_id=notice.notice_id,
+        case_id=state.case_id,
+        key_id=state.key_id,
+        account_id=state.account_id,
+        exchange=state.exchange,
+        notice=notice.kind,
+        severity=state.severity,
+        detected=list(state.alerts.kinds),
+        deadline=notice.deadline,
+        occurred_at=workflow.now(),
+    )
+    try:
+        result = await send_notice(request)
+    except ActivityError as error:
+        return [], f"gave up: {error.cause or error}"
+    return list(result.outcomes), None

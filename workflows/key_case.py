@@ -9,59 +9,35 @@ costs one workflow task and one store write.
 import asyncio
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain import audit_events, ladder, transitions
+    from domain import ladder, transitions
     from domain.actions import reject_action
     from domain.alerts import Alert
     from domain.case import CaseState, KeyCaseInput, QueryName
-    from domain.effects import ApplyKeyMeasureInput, AuditFact, ChannelOutcome, SendNoticeInput
     from domain.ids import case_id_for
     from domain.messages import DeliveryEvent, KycResult, SignalName
-    from domain.officer import (
-        AddNoteInput,
-        AssignInput,
-        ConfirmInput,
-        DismissInput,
-        ExpireNowInput,
-        ExtendKycDeadlineInput,
-        OfficerAction,
-        OfficerActionResult,
-        OfficerInput,
-        UpdateName,
-    )
+    from domain.officer import OfficerActionResult
     from domain.policy import LadderPolicy
     from domain.stages import CaseStage
 
 from workflows import case_effects, visibility
 from workflows.alarm import Alarm
+from workflows.officer_desk import OfficerCommand, OfficerDesk
 
 SEEN_ALERT_IDS = 2000  # repeats older than this many alerts are caught by the audit log
 RUN_EVENT_BUDGET = 2000  # continue as new well before the server's 10K warning
 
-Sent = tuple[list[ChannelOutcome], str | None]
 _T = TypeVar("_T")
 
 
-@dataclass
-class _Command:
-    """An officer action waiting for the loop, and its answer."""
-
-    action: OfficerAction
-    command: OfficerInput
-    result: OfficerActionResult | None = None
-    error: str | None = None
-    done: bool = False
-
-
 @workflow.defn(name="KeyCaseWorkflow")
-class KeyCaseWorkflow:
+class KeyCaseWorkflow(OfficerDesk):
     """Carries one key's case from the first alert to its ending."""
 
     @workflow.init
@@ -73,13 +49,13 @@ class KeyCaseWorkflow:
         self._alerts: list[Alert] = []
         self._kyc: list[KycResult] = []
         self._deliveries: list[DeliveryEvent] = []
-        self._commands: list[_Command] = []
-        self._answered: list[_Command] = []
-        self._sending: dict[str, asyncio.Task[Sent]] = {}
+        self._answered: list[OfficerCommand] = []
+        OfficerDesk.__init__(self)
+        self._sending: dict[str, asyncio.Task[case_effects.Sent]] = {}
         self._effects = transitions.NONE
         self._alarm = Alarm()
-        self._shown = visibility.shown(self._state) if self._state else {}
-        self._details = ""
+        # A continued run inherits the search attributes the last run set.
+        self._showcase = visibility.Showcase(self._state)
 
     @workflow.run
     async def run(self, start: KeyCaseInput) -> CaseState:
@@ -140,7 +116,7 @@ class KeyCaseWorkflow:
         return state
 
     def _decide_command(
-        self, state: CaseState, policy: LadderPolicy, command: _Command, now: datetime
+        self, state: CaseState, policy: LadderPolicy, command: OfficerCommand, now: datetime
     ) -> CaseState:
         self._answered.append(command)
         # Checked again: an earlier message in this batch may have changed the case.
@@ -165,75 +141,17 @@ class KeyCaseWorkflow:
         effects, self._effects = self._effects, transitions.NONE
         facts = list(effects.facts)
         if effects.measure is not None:
-            state = await self._apply_measure(state, effects.measure, facts)
+            state = await case_effects.apply_measure(state, effects.measure, facts)
+            self._state = state
         elif facts:
             await case_effects.record_facts(facts)
         for notice in effects.notices:
-            self._sending[notice.notice_id] = asyncio.create_task(self._send(state, notice))
+            task = asyncio.create_task(case_effects.send(state, notice))
+            self._sending[notice.notice_id] = task
         for command in _take(self._answered):
             command.done = True
-        self._show(state)
+        self._showcase.show(state)
         return state
-
-    async def _apply_measure(
-        self, state: CaseState, request: transitions.MeasureRequest, facts: list[AuditFact]
-    ) -> CaseState:
-        measure = request.measure.value
-        try:
-            result = await case_effects.apply_key_measure(
-                ApplyKeyMeasureInput(
-                    event_id=f"{state.case_id}:key:{measure}",
-                    case_id=state.case_id,
-                    key_id=state.key_id,
-                    measure=request.measure,
-                    actor=request.actor,
-                    reason=request.reason[:500],
-                    occurred_at=workflow.now(),
-                    facts=facts,
-                )
-            )
-        except (ActivityError, ApplicationError) as error:
-            # A refused measure (say, a key missing from the registry) must not lose the
-            # case: the facts are kept and officers see the failure in the audit log. (A
-            # local activity's failure arrives unwrapped, as the ApplicationError itself.)
-            cause = str(error.cause or error) if isinstance(error, ActivityError) else str(error)
-            workflow.logger.error("key measure %s failed for %s: %s", measure, state.key_id, cause)
-            failed = audit_events.key_measure_failed(state, measure, cause, workflow.now())
-            await case_effects.record_facts([*facts, failed])
-            return state
-        state = transitions.on_measure(state, result)
-        self._state = state
-        return state
-
-    async def _send(self, state: CaseState, notice: transitions.NoticeRequest) -> Sent:
-        request = SendNoticeInput(
-            notice_id=notice.notice_id,
-            case_id=state.case_id,
-            key_id=state.key_id,
-            account_id=state.account_id,
-            exchange=state.exchange,
-            notice=notice.kind,
-            severity=state.severity,
-            detected=list(state.alerts.kinds),
-            deadline=notice.deadline,
-            occurred_at=workflow.now(),
-        )
-        try:
-            result = await case_effects.send_notice(request)
-        except ActivityError as error:
-            return [], f"gave up: {error.cause or error}"
-        return list(result.outcomes), None
-
-    def _show(self, state: CaseState) -> None:
-        shown = visibility.shown(state)
-        updates = visibility.changes(self._shown, shown)
-        if updates:
-            workflow.upsert_search_attributes(updates)
-            self._shown = shown
-        details = visibility.details(state)
-        if details != self._details:
-            workflow.set_current_details(details)
-            self._details = details
 
     def _should_continue_as_new(self, state: CaseState) -> bool:
         info = workflow.info()
@@ -291,75 +209,6 @@ class KeyCaseWorkflow:
         if self._state is None:
             raise ApplicationError("the case is still opening")
         return self._state
-
-    async def _officer(self, action: OfficerAction, command: OfficerInput) -> OfficerActionResult:
-        queued = _Command(action, command)
-        self._commands.append(queued)
-        await workflow.wait_condition(lambda: queued.done)
-        if queued.error or queued.result is None:
-            raise ApplicationError(queued.error or "not applied", type="ActionRejected")
-        return queued.result
-
-    def _check(self, action: OfficerAction, command: OfficerInput) -> None:
-        if self._state is None:
-            raise ValueError("the case is still opening; try again in a moment")
-        reason = reject_action(self._state, action, command, workflow.now())
-        if reason:
-            raise ValueError(reason)
-
-    @workflow.update(name=UpdateName.CONFIRM)
-    async def confirm(self, command: ConfirmInput) -> OfficerActionResult:
-        """Escalate a monitored case to a warning."""
-        return await self._officer(OfficerAction.CONFIRM, command)
-
-    @confirm.validator
-    def _check_confirm(self, command: ConfirmInput) -> None:
-        self._check(OfficerAction.CONFIRM, command)
-
-    @workflow.update(name=UpdateName.DISMISS)
-    async def dismiss(self, command: DismissInput) -> OfficerActionResult:
-        """Close the case as a false positive."""
-        return await self._officer(OfficerAction.DISMISS, command)
-
-    @dismiss.validator
-    def _check_dismiss(self, command: DismissInput) -> None:
-        self._check(OfficerAction.DISMISS, command)
-
-    @workflow.update(name=UpdateName.EXPIRE_NOW)
-    async def expire_now(self, command: ExpireNowInput) -> OfficerActionResult:
-        """Expire the key at once."""
-        return await self._officer(OfficerAction.EXPIRE_NOW, command)
-
-    @expire_now.validator
-    def _check_expire_now(self, command: ExpireNowInput) -> None:
-        self._check(OfficerAction.EXPIRE_NOW, command)
-
-    @workflow.update(name=UpdateName.EXTEND_KYC_DEADLINE)
-    async def extend_kyc_deadline(self, command: ExtendKycDeadlineInput) -> OfficerActionResult:
-        """Move the KYC deadline later."""
-        return await self._officer(OfficerAction.EXTEND_KYC_DEADLINE, command)
-
-    @extend_kyc_deadline.validator
-    def _check_extend_kyc_deadline(self, command: ExtendKycDeadlineInput) -> None:
-        self._check(OfficerAction.EXTEND_KYC_DEADLINE, command)
-
-    @workflow.update(name=UpdateName.ASSIGN)
-    async def assign(self, command: AssignInput) -> OfficerActionResult:
-        """Give the case to an officer."""
-        return await self._officer(OfficerAction.ASSIGN, command)
-
-    @assign.validator
-    def _check_assign(self, command: AssignInput) -> None:
-        self._check(OfficerAction.ASSIGN, command)
-
-    @workflow.update(name=UpdateName.ADD_NOTE)
-    async def add_note(self, command: AddNoteInput) -> OfficerActionResult:
-        """Add a note to the case."""
-        return await self._officer(OfficerAction.ADD_NOTE, command)
-
-    @add_note.validator
-    def _check_add_note(self, command: AddNoteInput) -> None:
-        self._check(OfficerAction.ADD_NOTE, command)
 
 
 def _take(items: list[_T]) -> list[_T]:

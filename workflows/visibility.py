@@ -68,3 +68,23 @@ def details(state: CaseState) -> str:
     if state.key_status:
         lines.append(f"**Key** {state.key_status.value}")
     return "  \n".join(lines)
+
+
+class Showcase:
+    """Keeps the UI in step with the case, writing only what changed."""
+
+    def __init__(self, already_shown: CaseState | None) -> None:
+        self._shown: Shown = shown(already_shown) if already_shown else {}
+        self._details = ""
+
+    def show(self, state: CaseState) -> None:
+        """Upsert changed search attributes (one history event) and refresh the details."""
+        now = shown(state)
+        updates = changes(self._shown, now)
+        if updates:
+            workflow.upsert_search_attributes(updates)
+            self._shown = now
+        text = details(state)
+        if text != self._details:
+            workflow.set_current_details(text)  # metadata only: no history event
+            self._details = text
