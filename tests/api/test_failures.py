@@ -6,11 +6,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from api.app import create_app
 from api.auth import Role
 from config.settings import Settings
 from tests.api.conftest import auth
+from tests.api.support import alert_for, register_key
 
 
 def _closed_port() -> int:
@@ -40,6 +42,24 @@ async def test_temporal_unreachable_is_503_and_the_api_still_starts(
     assert cases.status_code == 503
     assert cases.json()["error"]["code"] == "temporal_unavailable"
     assert key.status_code == 404  # the store still answers
+
+
+@pytest.mark.usefixtures("worker")
+async def test_alert_refused_while_temporal_is_down_goes_through_when_retried(
+    api_settings: Settings, http: httpx.AsyncClient
+) -> None:
+    key = await register_key(http)
+    alert = alert_for(key, "medium")
+    down = api_settings.model_copy(update={"temporal_address": f"127.0.0.1:{_closed_port()}"})
+    async with _client(down) as http_while_down:
+        refused = await http_while_down.post(
+            "/v1/alerts", json=alert, headers=auth(Role.SURVEILLANCE)
+        )
+
+    retried = await http.post("/v1/alerts", json=alert, headers=auth(Role.SURVEILLANCE))
+
+    assert refused.status_code == 503
+    assert (retried.status_code, retried.json()["status"]) == (202, "opened")
 
 
 async def test_store_failure_is_a_500_json_error_without_internals(
