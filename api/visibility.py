@@ -15,6 +15,7 @@ from domain.ids import WORKFLOW_ID_PREFIX, case_id_for
 from domain.stages import CaseStage
 
 WORKFLOW_TYPE = "KeyCaseWorkflow"
+DESCRIBE_CONCURRENCY = 16
 
 _E = TypeVar("_E", CaseStage, Severity)
 
@@ -50,8 +51,10 @@ async def list_cases(client: Client, case_filter: CaseFilter) -> CasePage:
     )
     await executions.fetch_next_page()
     page = list(executions.current_page or [])
-    # Visibility rows lack the first run id that names a case; describe fills it in.
-    first_runs = await asyncio.gather(*(_first_run_id(client, e) for e in page))
+    # Visibility rows lack the first run id that names a case; describe fills it in,
+    # a bounded number at a time so a full page does not burst the frontend.
+    gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
+    first_runs = await asyncio.gather(*(_first_run_id(client, e, gate) for e in page))
     token = executions.next_page_token
     return CasePage(
         cases=[_summary(e, first) for e, first in zip(page, first_runs, strict=True)],
@@ -59,11 +62,14 @@ async def list_cases(client: Client, case_filter: CaseFilter) -> CasePage:
     )
 
 
-async def _first_run_id(client: Client, execution: WorkflowExecution) -> str:
+async def _first_run_id(
+    client: Client, execution: WorkflowExecution, gate: asyncio.Semaphore
+) -> str:
     if execution.raw_info.first_run_id:
         return execution.raw_info.first_run_id
     handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
-    description = await handle.describe()
+    async with gate:
+        description = await handle.describe()
     return description.raw_info.first_run_id or execution.run_id
 
 
