@@ -3,6 +3,8 @@
 A case id is `<key_id>.<first run id>`: the key's workflow id plus the run that
 opened the case. The key's latest run usually holds it; an older, closed case lives
 in the run of its chain that did not continue as new, found through visibility.
+Once Temporal's retention has deleted that run the case reads as 404; its audit rows
+(`GET /v1/cases/{case_id}/audit`) outlive it, as the audit log is the record of truth.
 """
 
 import asyncio

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(RPCError, _temporal_error)
+    app.add_exception_handler(RPCTimeoutOrCancelledError, _temporal_timeout)
     app.add_exception_handler(RuntimeError, _runtime_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
@@ -89,6 +91,11 @@ async def _temporal_error(request: Request, exc: Exception) -> JSONResponse:
         return error_response(503, "temporal_unavailable", "the case engine is unavailable")
     log.error("Temporal call failed: %s", exc, exc_info=exc)
     return error_response(502, "temporal_error", "the case engine refused the call")
+
+
+async def _temporal_timeout(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("Temporal call timed out: %s", exc)
+    return error_response(503, "temporal_unavailable", "the case engine did not answer in time")
 
 
 async def _runtime_error(request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -47,7 +47,10 @@ async def kyc_result(
         actor=caller.name,
         received_at=datetime.now(UTC),
     )
-    await run.handle.signal(SignalName.KYC_RESULT, result)
+    try:
+        await run.handle.signal(SignalName.KYC_RESULT, result)
+    except RPCError as error:
+        raise _closed_meanwhile(error, case_id) from None
     return KycAccepted(case_id=case_id, passed=body.passed, reference=body.reference)
 
 
@@ -106,7 +109,7 @@ async def note(
 
 
 async def _act(
-    client: TemporalClient, case_id: str, update: str, command: OfficerInput
+    client: Client, case_id: str, update: str, command: OfficerInput
 ) -> OfficerActionResult:
     run = await open_case_run(client, case_id)
     _, first_run = parse_case_id(case_id)
@@ -122,7 +125,12 @@ async def _act(
         message = cause.message if isinstance(cause, ApplicationError) else str(cause)
         raise ApiError(409, "action_rejected", message) from None
     except RPCError as error:
-        if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise ApiError(409, "case_closed", f"case {case_id} closed meanwhile") from None
-        raise
+        raise _closed_meanwhile(error, case_id) from None
     return result
+
+
+def _closed_meanwhile(error: RPCError, case_id: str) -> Exception:
+    """The run ended between finding it and reaching it: the case has closed."""
+    if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+        return ApiError(409, "case_closed", f"case {case_id} closed meanwhile")
+    return error
