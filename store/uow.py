@@ -23,6 +23,13 @@ T = TypeVar("T")
 AUDIT_LOCK_ID = 0x6B6579636173
 
 _PG_RETRY_STATES = {"40001", "40P01"}  # serialization failure, deadlock
+# What a writer that lost the race for the chain's head sees (SQLite, then PostgreSQL names).
+_CHAIN_CONFLICTS = (
+    "audit_log.seq",
+    "audit_log.prev_hash",
+    "pk_audit_log",
+    "uq_audit_log_prev_hash",
+)
 
 
 async def lock_for_write(session: AsyncSession) -> None:
@@ -42,7 +49,7 @@ def is_conflict(error: DBAPIError) -> bool:
     """A lost race with another writer, worth retrying (not a bad row)."""
     if isinstance(error, IntegrityError):
         # Only the chain's own uniqueness can be lost to a concurrent writer.
-        return "audit_log" in str(error.orig)
+        return any(name in str(error.orig) for name in _CHAIN_CONFLICTS)
     if isinstance(error, OperationalError):
         state = getattr(error.orig, "sqlstate", None)
         return state in _PG_RETRY_STATES or "database is locked" in str(error.orig)

@@ -17,6 +17,21 @@ depends_on: str | Sequence[str] | None = None
 
 _TIME = sa.DateTime(timezone=True)
 
+# The audit log is append-only in the database too, not only in the code that writes it.
+_PG_APPEND_ONLY = [
+    """CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$""",
+    """CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()""",
+    """CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()""",
+]
+_SQLITE_APPEND_ONLY = [
+    f"""CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"""
+    for verb in ("UPDATE", "DELETE")
+]
+
 
 def upgrade() -> None:
     op.create_table(
@@ -75,6 +90,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_audit_log_case_id"), "audit_log", ["case_id"])
     op.create_index(op.f("ix_audit_log_key_id"), "audit_log", ["key_id"])
+    dialect = op.get_bind().dialect.name
+    for statement in _PG_APPEND_ONLY if dialect == "postgresql" else _SQLITE_APPEND_ONLY:
+        op.execute(statement)
     op.create_table(
         "access_log",
         sa.Column(
@@ -100,7 +118,9 @@ def downgrade() -> None:
     op.drop_table("access_log")
     op.drop_index(op.f("ix_audit_log_key_id"), table_name="audit_log")
     op.drop_index(op.f("ix_audit_log_case_id"), table_name="audit_log")
-    op.drop_table("audit_log")
+    op.drop_table("audit_log")  # its triggers go with it
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION audit_log_append_only()")
     op.drop_index(op.f("ix_api_keys_account_id"), table_name="api_keys")
     op.drop_table("api_keys")
     op.drop_table("accounts")

@@ -1,0 +1,56 @@
+"""`record_case_facts`: each fact once, in one transaction; contacts never enter the log."""
+
+import asyncio
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.audit import AuditActivities
+from domain.effects import RecordCaseFactsInput
+from store.audit import audit_rows, verify
+from tests.store.databases import database_url, sessions
+from tests.store.factories import T0, fact
+
+__all__ = ["database_url", "sessions"]
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def record(sessions: Sessions, *event_ids: str, **payload: object) -> int:
+    facts = [fact(event_id, "stage.changed", **payload) for event_id in event_ids]
+    activities = AuditActivities(sessions, clock=lambda: T0)
+    result = await ActivityEnvironment().run(
+        activities.record_case_facts, RecordCaseFactsInput(facts=facts)
+    )
+    return result.appended
+
+
+async def test_facts_are_recorded_once_however_often_sent(sessions: Sessions) -> None:
+    assert await record(sessions, "a", "b") == 2
+    assert await record(sessions, "a", "b") == 0
+    assert await record(sessions, "b", "c") == 1
+    async with sessions() as session:
+        rows = await audit_rows(session, case_id="key-1.run-1")
+    assert [(r.event_id, r.event_type, r.actor) for r in rows] == [
+        ("a", "stage.changed", "keycase"),
+        ("b", "stage.changed", "keycase"),
+        ("c", "stage.changed", "keycase"),
+    ]
+
+
+async def test_parallel_retries_write_each_fact_once(sessions: Sessions) -> None:
+    counts = await asyncio.gather(*(record(sessions, "x", "y", "z") for _ in range(8)))
+    assert sum(counts) == 3
+    async with sessions() as session:
+        report = await verify(session)
+    assert (report.ok, report.rows_checked) == (True, 3)
+
+
+async def test_contacts_in_a_payload_fail_without_retry(sessions: Sessions) -> None:
+    with pytest.raises(ApplicationError) as caught:
+        await record(sessions, "a", email="owner@example.com")
+    assert caught.value.non_retryable
+    async with sessions() as session:
+        assert await audit_rows(session) == []

@@ -1,0 +1,71 @@
+"""The gateway decision from the registry, each one kept in the access log."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.gateway import GatewayReason
+from store.access import access_entries, authorize
+from store.models import AccessLogEntry, ApiKey
+from tests.store.factories import T0, add_key
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def _authorize(sessions: Sessions, key_id: str, ip: str, permission: str) -> GatewayReason:
+    async with sessions() as session:
+        decision = await authorize(session, key_id, ip, permission, now=T0)
+        await session.commit()
+    return decision.reason
+
+
+async def test_decisions_follow_registry_and_are_logged(sessions: Sessions) -> None:
+    await add_key(sessions, allowed_ips=["203.0.113.0/24"], permissions=["read", "trade"])
+    cases = [
+        ("key-1", "::ffff:203.0.113.9", "trade", GatewayReason.ALLOWED),
+        ("key-1", "203.0.114.1", "read", GatewayReason.IP_NOT_WHITELISTED),
+        ("key-1", "203.0.113.9", "withdraw", GatewayReason.PERMISSION_RESTRICTED),
+        ("key-1", "fe80::1%eth0", "read", GatewayReason.INVALID_IP),
+        ("nope", "203.0.113.9", "read", GatewayReason.UNKNOWN_KEY),
+    ]
+    for key_id, ip, permission, expected in cases:
+        assert await _authorize(sessions, key_id, ip, permission) is expected
+    async with sessions() as session:
+        logged = await access_entries(session, "key-1", since=T0 - timedelta(seconds=1))
+        unknown = await access_entries(session, "nope", since=T0)
+    assert [(e.ip, e.permission, e.allowed, e.reason) for e in logged] == [
+        ("203.0.113.9", "trade", True, "allowed"),
+        ("203.0.114.1", "read", False, "ip_not_whitelisted"),
+        ("203.0.113.9", "withdraw", False, "permission_restricted"),
+        ("fe80::1%eth0", "read", False, "invalid_ip"),
+    ]
+    assert {e.account_id for e in logged} == {"acc-1"}
+    assert [(e.account_id, e.reason) for e in unknown] == [(None, "unknown_key")]
+
+
+async def test_expired_key_is_denied(sessions: Sessions) -> None:
+    await add_key(sessions)
+    async with sessions() as session:
+        key = await session.get(ApiKey, "key-1")
+        assert key is not None
+        key.status = "EXPIRED"
+        await session.commit()
+    assert await _authorize(sessions, "key-1", "203.0.113.9", "read") is GatewayReason.EXPIRED
+
+
+async def test_overlong_garbage_address_is_logged_truncated(sessions: Sessions) -> None:
+    await add_key(sessions)
+    assert await _authorize(sessions, "key-1", "x" * 500, "read") is GatewayReason.INVALID_IP
+    async with sessions() as session:
+        ip = await session.scalar(select(AccessLogEntry.ip))
+    assert ip == "x" * 64
+
+
+async def test_unknown_permission_is_refused_and_not_logged(sessions: Sessions) -> None:
+    await add_key(sessions)
+    async with sessions() as session:
+        with pytest.raises(ValueError):
+            await authorize(session, "key-1", "203.0.113.9", "admin")
+        assert await session.scalar(select(func.count()).select_from(AccessLogEntry)) == 0
