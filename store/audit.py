@@ -4,7 +4,7 @@
     rows = await audit_rows(session, case_id=case_id)       # list[AuditRecord], in order
     report = await verify(session)                          # AuditVerification
 
-Appends take the write lock (store.uow.lock_for_write) and skip event ids already
+Appends take the chain's lock (store.uow.lock_audit_chain) and skip event ids already
 present, so a retried activity writes no second row; `seq` and `prev_hash` are unique,
 so two writers that raced past the lock cannot both commit a fork.
 """
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.effects import AuditFact
 from store.audit_chain import GENESIS, canonical_json, check_payload, row_hash
 from store.models import AuditEntry
-from store.uow import lock_for_write
+from store.uow import lock_audit_chain
 
 VERIFY_BATCH = 1000
 
@@ -88,7 +88,7 @@ async def append_facts(session: AsyncSession, facts: Sequence[AuditFact], now: d
     """Append the facts not yet recorded (by event id); returns how many rows were written."""
     for fact in facts:
         check_payload(fact.payload)
-    await lock_for_write(session)
+    await lock_audit_chain(session)
     wanted = {fact.event_id: fact for fact in reversed(facts)}  # first occurrence wins
     present = await session.scalars(
         select(AuditEntry.event_id).where(AuditEntry.event_id.in_(wanted))

@@ -2,10 +2,13 @@
 
 SQLite allows one writer at a time; a transaction that read before writing fails
 at once ("database is locked") when another writer committed in between. Taking
-the write lock first (`BEGIN IMMEDIATE`) makes it wait instead. On PostgreSQL a
-transaction-scoped advisory lock plays the same role for the audit chain. Either
-way the unique constraints on the chain stay the real guarantee; the locks only
-spare the retries.
+the write lock first (`BEGIN IMMEDIATE`) makes it wait instead. Audit appends also
+take a transaction-scoped advisory lock on PostgreSQL, so appends queue for the
+chain's head while other writes (gateway decisions, outbox rows) run in parallel.
+Either way the unique constraints on the chain stay the real guarantee; the locks
+only spare the retries.
+
+    result = await run_write(sessions, lambda session: register_key(session, ...))
 """
 
 import asyncio
@@ -33,16 +36,23 @@ _CHAIN_CONFLICTS = (
 
 
 async def lock_for_write(session: AsyncSession) -> None:
-    """Hold the write lock for the rest of the session's transaction (idempotent)."""
+    """On SQLite, hold the database's write lock for the rest of the transaction (idempotent).
+
+    PostgreSQL needs nothing here: row locks and constraints serialise what conflicts.
+    """
     connection = await session.connection()
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
-    elif dialect == "sqlite":
+    if connection.dialect.name == "sqlite":
         raw = await connection.get_raw_connection()
         # pysqlite begins lazily, so nothing has been written unless it says so.
         if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
             await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def lock_audit_chain(session: AsyncSession) -> None:
+    """Hold the one lock that audit appends take (and the write lock on SQLite)."""
+    await lock_for_write(session)
+    if (await session.connection()).dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
 
 
 def is_conflict(error: DBAPIError) -> bool:
