@@ -1,0 +1,1 @@
+"""Benchmarks that run against the local keycase stack and print figures with baselines."""

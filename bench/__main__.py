@@ -1,0 +1,77 @@
+"""`python -m bench [--size smoke|full] [--only NAME ...]`: keycase's benchmarks.
+
+Starts the local stack as separate processes (Temporal dev server, one worker, the API;
+notices through the real SDKs to local fake providers) on free ports in a temporary
+folder, runs the scenarios in order and prints every figure next to its baseline.
+"""
+
+import argparse
+import asyncio
+import os
+import platform
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import cases, http_paths
+from bench.figures import Report
+from bench.processes import bench_stack
+from bench.stack import BenchStack
+
+POLICY = Path(__file__).with_name("policy.toml")
+
+
+@dataclass(frozen=True)
+class Size:
+    cases: int
+    act_alerts: int
+    intake_alerts: int
+    intake_keys: int
+    gateway_requests: int
+    gateway_seconds: float
+    flood_alerts: int
+    flood_keys: int
+    scale_cases: int
+
+
+SIZES = {
+    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20),
+    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000),
+}
+
+Scenario = Callable[[BenchStack, Report, Size], Awaitable[None]]
+SCENARIOS: dict[str, Scenario] = {
+    "case-cost": lambda s, r, z: cases.case_cost(s, r, z.cases),
+    "time-to-act": lambda s, r, z: http_paths.time_to_act(s, r, z.act_alerts),
+    "intake": lambda s, r, z: http_paths.intake(s, r, z.intake_alerts, z.intake_keys),
+    "gateway": lambda s, r, z: http_paths.gateway(s, r, z.gateway_requests, z.gateway_seconds),
+    "flood": lambda s, r, z: cases.flood(s, r, z.flood_alerts, z.flood_keys),
+    "scale": lambda s, r, z: cases.scale(s, r, z.scale_cases),
+}
+
+
+async def run(size: Size, only: list[str], data_dir: Path) -> Report:
+    """Run the chosen scenarios against one freshly started stack."""
+    report = Report()
+    async with bench_stack(data_dir, POLICY) as stack:
+        for name, scenario in SCENARIOS.items():
+            if not only or name in only:
+                print(f"== {name}", flush=True)
+                await scenario(stack, report, size)
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--size", choices=SIZES, default="full")
+    parser.add_argument("--only", nargs="*", choices=SCENARIOS, default=[])
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="keycase-bench-") as tmp:
+        report = asyncio.run(run(SIZES[args.size], args.only, Path(tmp)))
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    report.print(f"keycase benchmarks ({args.size}) on {machine}")
+
+
+if __name__ == "__main__":
+    main()

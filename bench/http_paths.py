@@ -1,0 +1,113 @@
+"""The API's hot paths under load: time to act on an alert, alert intake, gateway decisions."""
+
+import asyncio
+import time
+
+from sqlalchemy import select
+
+from bench.baseline import signal_with_start_per_second
+from bench.cases import raise_alerts
+from bench.figures import Report, percentile
+from bench.loadgen import Connection, Request, closed_loop, open_loop
+from bench.population import alert_body, new_keys, register
+from bench.stack import BenchStack
+from store.models import ApiKey
+
+FLAGGED = ("MONITORED", "RESTRICTED", "EXPIRED")
+
+
+async def time_to_act(stack: BenchStack, report: Report, alerts: int, rate: float = 10) -> None:
+    """Alerts at a steady rate: time from the API's 202 to the key flagged in the registry."""
+    keys = new_keys("act", alerts)
+    await register(stack.api_url, stack.tokens["admin"], keys)
+    accepted: dict[str, float] = {}
+    flagged: dict[str, float] = {}
+    watching = asyncio.create_task(_watch_flags(stack, accepted, flagged, alerts))
+    conn = Connection(stack.api_url, stack.tokens["surveillance"])
+    started = time.perf_counter()
+    for n, key in enumerate(keys):
+        delay = started + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        status, body = await conn.request(Request("POST", "/v1/alerts", alert_body(key, "medium")))
+        if status != 202:
+            raise RuntimeError(f"alert refused: {status} {body!r}")
+        accepted[key.key_id] = time.perf_counter()
+    await conn.close()
+    await asyncio.wait_for(watching, timeout=120)
+    lags = [flagged[k] - accepted[k] for k in accepted]
+    name = "time to act"
+    report.add(name, f"alerts at {rate:g}/s", len(lags), "alerts")
+    report.add(name, "accept → flagged p50", percentile(lags, 50) * 1000, "ms")
+    p99 = percentile(lags, 99)
+    report.add(name, "accept → flagged p99", p99 * 1000, "ms", "<= 1000", p99 <= 1.0)
+
+
+async def _watch_flags(
+    stack: BenchStack, accepted: dict[str, float], flagged: dict[str, float], total: int
+) -> None:
+    """Poll the registry every 10 ms for accepted keys until every one shows as flagged."""
+    while len(flagged) < total:
+        waiting = [k for k in accepted if k not in flagged]
+        if waiting:
+            async with stack.sessions() as session:
+                rows = await session.execute(
+                    select(ApiKey.key_id).where(
+                        ApiKey.key_id.in_(waiting), ApiKey.status.in_(FLAGGED)
+                    )
+                )
+                seen = time.perf_counter()
+                for (key_id,) in rows:
+                    flagged[key_id] = seen
+        await asyncio.sleep(0.01)
+
+
+async def intake(stack: BenchStack, report: Report, alerts: int, keys: int) -> None:
+    """Alerts accepted per second (new keys, repeats, duplicates) vs raw signal-with-start."""
+    pool = new_keys("intake", keys)
+    await register(stack.api_url, stack.tokens["admin"], pool)
+    bodies: list[dict[str, object]] = []
+    for n in range(alerts):
+        if n % 5 == 4:  # every fifth is a redelivery of an alert already sent
+            bodies.append(bodies[n - 3])
+        else:
+            bodies.append(alert_body(pool[n % keys], "low"))
+    connections = 16
+    api_rate = await raise_alerts(stack, bodies, connections)
+    raw_rate = await signal_with_start_per_second(stack.temporal, alerts, keys, connections)
+    name = "alert intake"
+    report.add(name, "POST /v1/alerts per second", api_rate, "alerts/s")
+    report.add(name, "raw signal-with-start per second (baseline)", raw_rate, "calls/s")
+    ratio = api_rate / raw_rate
+    report.add(name, "API / raw", ratio, "ratio", ">= 0.8", ratio >= 0.8)
+
+
+async def gateway(stack: BenchStack, report: Report, requests: int, seconds: float) -> None:
+    """Gateway decisions: throughput vs the cheapest authenticated read, and p99 at 500/s."""
+    keys = new_keys("gw", 50)
+    await register(stack.api_url, stack.tokens["admin"], keys)
+
+    def decide(n: int) -> Request:
+        ip = f"198.51.100.{n % 250}" if n % 3 else f"203.0.113.{n % 250}"
+        return Request(
+            "POST", f"/v1/keys/{keys[n % 50].key_id}/authorize", {"ip": ip, "permission": "trade"}
+        )
+
+    def read(n: int) -> Request:
+        return Request("GET", f"/v1/keys/{keys[n % 50].key_id}")
+
+    name = "gateway"
+    cheapest = await closed_loop(stack.api_url, stack.tokens["officer"], read, requests, 8)
+    decisions = await closed_loop(stack.api_url, stack.tokens["gateway"], decide, requests, 8)
+    for result in (cheapest, decisions):
+        if set(result.statuses) != {200}:
+            raise RuntimeError(f"gateway benchmark got {result.statuses}")
+    report.add(name, "authorize per second (8 connections)", decisions.per_second, "req/s")
+    report.add(name, "GET /v1/keys/{id} per second (baseline)", cheapest.per_second, "req/s")
+    ratio = decisions.per_second / cheapest.per_second
+    report.add(name, "authorize / cheapest", ratio, "ratio", ">= 0.7", ratio >= 0.7)
+
+    paced = await open_loop(stack.api_url, stack.tokens["gateway"], decide, 500, seconds)
+    report.add(name, "authorize offered at 500/s, served", paced.per_second, "req/s")
+    p99 = percentile(paced.latencies, 99) * 1000
+    report.add(name, "authorize p99 at 500/s", p99, "ms", "<= 5", p99 <= 5)

@@ -1,0 +1,32 @@
+"""The benchmarks' stack: the same process stack the end-to-end tests run, one worker."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bench.stack import BenchStack
+from store.engine import make_engine, make_sessionmaker
+from tests.e2e.stack import TOKENS, running_stack
+
+
+@asynccontextmanager
+async def bench_stack(data_dir: Path, policy: Path) -> AsyncIterator[BenchStack]:
+    """Dev server, one worker and the API as processes; the store opened for direct reads."""
+    async with running_stack(data_dir, workers=1, policy=policy) as running:
+        engine = make_engine(f"sqlite+aiosqlite:///{data_dir / 'keycase.db'}")
+        try:
+            yield BenchStack(
+                api_url=running.api_url,
+                tokens=dict(TOKENS),
+                temporal=running.temporal,
+                store=engine,
+                sessions=make_sessionmaker(engine),
+                pids={
+                    "temporal server": running.server.process.pid,
+                    **{w.name: w.process.pid for w in running.workers},
+                    "api": running.api_process.process.pid,
+                },
+                data_dir=data_dir,
+            )
+        finally:
+            await engine.dispose()

@@ -1,0 +1,26 @@
+"""What a benchmark drives: the local stack's API, its Temporal client, store and processes."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+
+@dataclass
+class BenchStack:
+    api_url: str
+    tokens: dict[str, str]  # role -> bearer token
+    temporal: Client
+    store: AsyncEngine  # read directly, as an auditor's SQL would
+    sessions: async_sessionmaker[AsyncSession]
+    pids: dict[str, int]  # process name -> pid (temporal, worker-1, api)
+    data_dir: Path
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MiB (from /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise ValueError(f"no VmRSS for pid {pid}")

@@ -1,0 +1,29 @@
+"""The benchmarks run end to end at a small size: every scenario finishes and reports figures.
+
+Figures are not judged here (a timed pass/fail would flake on a busy machine); only that
+each scenario measured what it claims, with the correctness checks that do not depend on
+speed: every case expired, every alert audited, one open case per key.
+"""
+
+import math
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import SCENARIOS, SIZES, run
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> None:
+    report = await run(SIZES["smoke"], [], tmp_path)
+
+    scenarios = {f.scenario for f in report.figures}
+    assert scenarios == {"case cost", "time to act", "alert intake", "gateway", "flood", "scale"}
+    assert len(SCENARIOS) == 6
+    assert all(not math.isnan(f.value) and f.value >= 0 for f in report.figures)
+    checks = {(f.scenario, f.name): f for f in report.figures}
+    assert checks[("case cost", "cases ending EXPIRED")].ok
+    assert checks[("flood", "alerts in the audit log")].ok
+    assert checks[("flood", "open cases")].ok
+    assert checks[("scale", "open cases held")].ok
