@@ -31,7 +31,8 @@ def when(value: str | None) -> str:
 
 def cases_table(cases: list[dict[str, Any]]) -> Table:
     table = Table(title=f"{len(cases)} case(s)", title_justify="left")
-    for column in ("case", "exchange", "stage", "severity", "KYC deadline", "assigned", "started"):
+    table.add_column("case", overflow="fold")  # ids are copied from here: never cut them
+    for column in ("exchange", "stage", "severity", "KYC deadline", "assigned", "started"):
         table.add_column(column)
     for case in cases:
         table.add_row(

@@ -82,7 +82,7 @@ async def _run(
     children.start("api", [*python, "api"], data_dir / "api.log")
     await _until(children, stop, api_answering(api_base_url(settings)), "API")
 
-    _print_ready(settings, data_dir, tokens)
+    _print_ready(settings, data_dir, tokens, demo)
     if demo:
         await _run_demo(settings, tokens)
     while not stop.is_set():
@@ -138,7 +138,7 @@ def _ensure_free(host: str, port: int, what: str, variable: str) -> None:
             ) from None
 
 
-def _print_ready(settings: Settings, data_dir: Path, tokens: str) -> None:
+def _print_ready(settings: Settings, data_dir: Path, tokens: str, demo: bool) -> None:
     host, _ = split_address(settings.temporal_address)
     ui = f"http://{host}:{settings.temporal_ui_port}/namespaces/{settings.temporal_namespace}"
     api = api_base_url(settings)
@@ -149,8 +149,10 @@ def _print_ready(settings: Settings, data_dir: Path, tokens: str) -> None:
     console.print(f"  Temporal gRPC {settings.temporal_address}")
     console.print(f"  store         {settings.effective_database_url}")
     console.print(f"  data, logs    {data_dir}")
-    saved = "" if settings.api_tokens else f"  (saved in {tokens_path(settings)})"
+    saved = "" if settings.api_tokens else f" (saved in {tokens_path(settings)})"
     console.print(f"  API tokens{saved}:")
     for role, name, token in entries(tokens):
         console.print(f"    {role.value:<13} {name:<12} {token}")
-    console.print("  Try: [bold]keycase demo[/] in another terminal.  Ctrl-C stops everything.")
+    if not demo:
+        console.print("  Try [bold]keycase demo[/] in another terminal.")
+    console.print("  Ctrl-C stops everything.")
