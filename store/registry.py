@@ -9,6 +9,7 @@ Each function works inside the caller's transaction; the caller commits. Whiteli
 are normalised by `domain.network.normalise_whitelist`, whose error names every bad entry.
 """
 
+import re
 from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -22,6 +23,8 @@ from domain.registry import usable_permissions
 from store.models import Account, ApiKey
 
 _KEY_ID = TypeAdapter(KeyId)
+# Only a digest may be stored, never the secret: "<algorithm>:<64 hex digits>".
+SECRET_HASH_PATTERN = re.compile(r"(sha256|hmac-sha256):[0-9a-f]{64}")
 _EXCHANGE = TypeAdapter(ExchangeId)
 
 
@@ -111,6 +114,8 @@ async def register_key(
         _EXCHANGE.validate_python(exchange)
     except ValidationError as error:
         raise ValueError(f"invalid key id or exchange: {key_id!r}, {exchange!r}") from error
+    if secret_hash is not None and not SECRET_HASH_PATTERN.fullmatch(secret_hash):
+        raise ValueError("secret_hash must be 'sha256:<hex>' or 'hmac-sha256:<hex>', not a secret")
     granted = [p.value for p in _permissions(permissions)]
     whitelist = normalise_whitelist(allowed_ips)
     existing = await session.get(ApiKey, key_id)

@@ -122,3 +122,18 @@ async def test_registry_has_no_column_for_a_secret(sessions: Sessions) -> None:
         await session.commit()
         stored = await session.scalar(select(ApiKey.secret_hash).where(ApiKey.key_id == "key-5"))
     assert stored == "sha256:" + "ab" * 32
+
+
+async def test_anything_but_a_digest_is_refused_as_secret_hash(sessions: Sessions) -> None:
+    account_id = (await add_key(sessions)).account_id
+    async with sessions() as session:
+        with pytest.raises(ValueError, match="not a secret"):
+            await register_key(
+                session,
+                key_id="key-6",
+                account_id=account_id,
+                exchange="gopax",
+                permissions=["read"],
+                allowed_ips=[],
+                secret_hash="my-plain-api-secret",
+            )
