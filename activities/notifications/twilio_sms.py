@@ -1,6 +1,7 @@
 """SMS through Twilio's Messages API with the official `twilio` SDK."""
 
 import asyncio
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -22,6 +23,9 @@ from activities.notifications.ports import (
 _NOT_PROCESSED_CODES = {20429, 21611}
 _CLOCK_SKEW = timedelta(minutes=2)
 MAX_RETRY_AFTER = timedelta(hours=1)
+# The SDK logs each request at INFO, query strings (phone numbers) included: keep that out.
+_SDK_LOG = logging.getLogger("keycase.twilio_sdk")
+_SDK_LOG.setLevel(logging.WARNING)
 
 
 class TwilioSms:
@@ -64,6 +68,7 @@ class TwilioSms:
             pool_connections=False,
             request_hooks={"response": [keep_headers]},
             timeout=self._timeout,
+            logger=_SDK_LOG,
         )
         client = Client(self._account_sid, self._auth_token, http_client=http)
         if self._base_url:
