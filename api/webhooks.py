@@ -1,0 +1,198 @@
+"""Provider delivery events: SendGrid's signed event webhook and Twilio's status callbacks.
+
+Each request is verified with the provider SDK's own validator over the exact bytes (SendGrid)
+or the exact public URL and parameters (Twilio) before anything is read from it. Events are
+deduplicated on their ids in the database, advance the outbox only forward, and reach the case
+as `delivery_event` signals. The signals go out before the transaction commits: if Temporal is
+unavailable the request fails with 503, nothing is recorded, and the provider sends it again.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from sendgrid.helpers.eventwebhook import EventWebhook
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+from twilio.request_validator import RequestValidator
+
+from api.errors import ApiError
+from config.settings import Settings
+from domain.ids import case_workflow_id, key_id_of_case
+from domain.messages import DeliveryEvent, SignalName
+from domain.notices import DeliveryStatus
+from store.outbox import NotificationOutbox, OutboxEntry
+from store.uow import run_write
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+SENDGRID_SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
+SENDGRID_TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
+TWILIO_SIGNATURE = "X-Twilio-Signature"
+
+# Opens and clicks imply delivery; deferrals, unsubscribes and spam reports change nothing.
+_SENDGRID_STATUS = {
+    "processed": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "open": DeliveryStatus.DELIVERED,
+    "click": DeliveryStatus.DELIVERED,
+    "bounce": DeliveryStatus.FAILED,
+    "dropped": DeliveryStatus.FAILED,
+}
+_TWILIO_STATUS = {
+    **dict.fromkeys(("queued", "accepted", "scheduled", "sending", "sent"), DeliveryStatus.SENT),
+    **dict.fromkeys(("delivered", "read"), DeliveryStatus.DELIVERED),
+    **dict.fromkeys(("undelivered", "failed", "canceled"), DeliveryStatus.FAILED),
+}
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """One provider event in keycase's terms."""
+
+    event_id: str
+    outbox_id: str | None
+    message_id: str | None
+    status: DeliveryStatus | None  # None: worth remembering, but it moves nothing
+    detail: str | None
+    occurred_at: datetime
+
+
+@router.post("/sendgrid", summary="SendGrid event webhook (ECDSA-signed)")
+async def sendgrid_events(request: Request) -> dict[str, int]:
+    """Apply a signed batch of SendGrid events."""
+    settings: Settings = request.app.state.settings
+    if not settings.sendgrid_webhook_public_key:
+        raise ApiError(503, "webhook_not_configured", "no SendGrid webhook public key is set")
+    raw = await request.body()
+    signature = request.headers.get(SENDGRID_SIGNATURE)
+    timestamp = request.headers.get(SENDGRID_TIMESTAMP)
+    if not signature or not timestamp:
+        raise ApiError(401, "unsigned", "the SendGrid signature headers are missing")
+    if not _sendgrid_signed(settings.sendgrid_webhook_public_key, raw, signature, timestamp):
+        raise ApiError(401, "bad_signature", "the SendGrid signature does not match")
+    try:
+        batch = json.loads(raw)
+        events = [_sendgrid_event(item) for item in batch]
+    except (ValueError, TypeError, AttributeError) as error:
+        raise ApiError(400, "bad_request", "expected a JSON array of events") from error
+    return await _apply(request, "sendgrid", events)
+
+
+@router.post("/twilio", summary="Twilio message status callback (HMAC-signed)")
+async def twilio_status(request: Request) -> dict[str, int]:
+    """Apply one signed Twilio status callback."""
+    settings: Settings = request.app.state.settings
+    if settings.twilio_auth_token is None:
+        raise ApiError(503, "webhook_not_configured", "no Twilio auth token is set")
+    raw = await request.body()
+    signature = request.headers.get(TWILIO_SIGNATURE)
+    if not signature:
+        raise ApiError(401, "unsigned", "the X-Twilio-Signature header is missing")
+    params = dict(parse_qsl(raw.decode(errors="replace"), keep_blank_values=True))
+    # Twilio signs the URL it called: the public one, not the one this process sees.
+    query = f"?{request.url.query}" if request.url.query else ""
+    url = settings.public_base_url.rstrip("/") + request.url.path + query
+    validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
+    if not validator.validate(url, params, signature):
+        raise ApiError(401, "bad_signature", "the Twilio signature does not match")
+    sid, status = params.get("MessageSid"), params.get("MessageStatus")
+    if not sid or not status:
+        raise ApiError(400, "bad_request", "MessageSid and MessageStatus are required")
+    event = ProviderEvent(
+        # One callback per status per message; Twilio's own retries repeat both.
+        event_id=f"{sid}:{status}",
+        outbox_id=_outbox_id(request.query_params.get("outbox_id")),
+        message_id=sid,
+        status=_TWILIO_STATUS.get(status),
+        detail=f"{status} (error {params['ErrorCode']})" if params.get("ErrorCode") else status,
+        occurred_at=datetime.now(UTC),
+    )
+    return await _apply(request, "twilio", [event])
+
+
+def _sendgrid_signed(public_key: str, raw: bytes, signature: str, timestamp: str) -> bool:
+    try:
+        return bool(EventWebhook(public_key).verify_signature(raw.decode(), signature, timestamp))
+    except (ValueError, TypeError, UnicodeDecodeError):  # malformed signature or key
+        return False
+
+
+def _sendgrid_event(item: dict[str, Any]) -> ProviderEvent:
+    kind = str(item["event"])
+    sg_message_id = item.get("sg_message_id")
+    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"))
+    detail = item.get("reason") or item.get("response") or kind
+    return ProviderEvent(
+        event_id=str(item.get("sg_event_id") or hashlib.sha256(canonical.encode()).hexdigest()),
+        outbox_id=_outbox_id(item.get("outbox_id")),
+        # Events carry "<X-Message-Id>.<suffix>"; the outbox keeps the X-Message-Id.
+        message_id=str(sg_message_id).split(".", 1)[0] if sg_message_id else None,
+        status=_SENDGRID_STATUS.get(kind),
+        detail=str(detail)[:200],
+        occurred_at=datetime.fromtimestamp(int(item.get("timestamp") or 0), UTC),
+    )
+
+
+def _outbox_id(value: object) -> str | None:
+    if isinstance(value, str) and value.startswith("ob_") and len(value) <= 40:
+        return value
+    return None  # not one of keycase's outbox ids
+
+
+async def _apply(request: Request, provider: str, events: list[ProviderEvent]) -> dict[str, int]:
+    client: Client = request.app.state.temporal_client
+    now = datetime.now(UTC)
+
+    async def work(session: AsyncSession) -> int:
+        outbox = NotificationOutbox(session)
+        moved: list[tuple[OutboxEntry, ProviderEvent]] = []
+        for event in events:
+            outbox_id = event.outbox_id
+            if outbox_id is None and event.message_id:
+                known = await outbox.by_provider_message_id(provider, event.message_id)
+                outbox_id = known.outbox_id if known else None
+            if not await outbox.first_sighting(provider, event.event_id, outbox_id, now):
+                continue  # a duplicate delivery of an event already applied
+            if outbox_id is None or event.status is None:
+                continue
+            entry = await outbox.apply_event(
+                outbox_id, event.status, provider, event.message_id, event.detail, now
+            )
+            if entry is not None:
+                moved.append((entry, event))
+        for entry, event in moved:
+            await _signal_case(client, entry, event)
+        return len(moved)
+
+    applied = await run_write(request.app.state.sessionmaker, work)
+    return {"received": len(events), "applied": applied}
+
+
+async def _signal_case(client: Client, entry: OutboxEntry, event: ProviderEvent) -> None:
+    """Tell the case; a case that has closed (or a newer case for the key) is left alone."""
+    key_id = key_id_of_case(entry.case_id)
+    first_run_id = entry.case_id.rpartition(".")[2]
+    handle = client.get_workflow_handle(case_workflow_id(key_id))
+    signal = DeliveryEvent(
+        notice_id=entry.notice_id,
+        channel=entry.channel,
+        status=entry.status,
+        outbox_id=entry.outbox_id,
+        detail=event.detail,
+        occurred_at=event.occurred_at,
+    )
+    try:
+        described = await handle.describe()
+        current_first_run = described.raw_description.workflow_execution_info.first_run_id
+        if current_first_run and current_first_run != first_run_id:
+            return  # the key's workflow now runs a later case
+        await handle.signal(SignalName.DELIVERY_EVENT, signal)
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
