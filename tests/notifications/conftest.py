@@ -3,19 +3,50 @@
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from activities.notifications.sendgrid_email import SendGridEmail
 from activities.notifications.twilio_sms import TwilioSms
+from api.errors import install_error_handlers
+from api.webhooks import router
+from config.settings import Settings
 from store.engine import make_engine, make_sessionmaker
 from tests.fakes.sendgrid_fake import FakeSendGrid
 from tests.fakes.twilio_fake import FakeTwilio
-from tests.notifications.support import FROM_NUMBER, TWILIO_CALLBACK
+from tests.fakes.webhook_signing import SendGridSigner
+from tests.notifications.hooks import TWILIO_TOKEN, Hooks
+from tests.notifications.support import FROM_NUMBER, PUBLIC_BASE_URL, TWILIO_CALLBACK
 from tests.store.databases import database_url, sessions, sqlite_database
 
 __all__ = ["database_url", "sessions"]
+
+
+@pytest_asyncio.fixture
+async def hooks(
+    sqlite_sessions: async_sessionmaker[AsyncSession], time_skipping_env: WorkflowEnvironment
+) -> AsyncIterator[Hooks]:
+    """The webhook router with both secrets set, on a migrated SQLite file and Temporal."""
+    signer = SendGridSigner()
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(router)
+    app.state.settings = Settings(
+        _env_file=None,
+        public_base_url=PUBLIC_BASE_URL,
+        sendgrid_webhook_public_key=signer.public_key,
+        twilio_auth_token=SecretStr(TWILIO_TOKEN),
+    )
+    app.state.sessionmaker = sqlite_sessions
+    app.state.temporal_client = time_skipping_env.client
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://internal:8000") as http:
+        yield Hooks(app, http, signer, sqlite_sessions)
 
 
 @pytest.fixture
