@@ -43,9 +43,7 @@ def upgrade() -> None:
             "case_id", "notice_id", "channel", name=op.f("uq_notification_outbox_case_id")
         ),
     )
-    op.create_index(
-        op.f("ix_notification_outbox_case_id"), "notification_outbox", ["case_id"]
-    )
+    op.create_index(op.f("ix_notification_outbox_case_id"), "notification_outbox", ["case_id"])
     op.create_index(
         op.f("ix_notification_outbox_provider_message_id"),
         "notification_outbox",
