@@ -76,6 +76,10 @@ def alert(
     evidence: Annotated[str, typer.Option(help="a JSON object")] = "{}",
 ) -> None:
     """Raise one surveillance alert (as the surveillance role)."""
+    try:
+        details = json.loads(evidence)
+    except json.JSONDecodeError as error:
+        raise typer.BadParameter(f"not JSON: {error}", param_hint="--evidence") from None
     body = {
         "alert_id": alert_id or f"cli-{uuid.uuid4()}",
         "key_id": key_id,
@@ -84,7 +88,7 @@ def alert(
         "kind": kind.value,
         "severity": severity.value,
         "observed_at": datetime.now(UTC).isoformat(),
-        "evidence": json.loads(evidence),
+        "evidence": details,
     }
     result = _call(Role.SURVEILLANCE, "POST", "/v1/alerts", body)
     console.print(f"{result['status']}: case {result['case_id']}")
