@@ -86,15 +86,13 @@ def _hash_of(entry: _ChainRow) -> str:
 
 async def append_facts(session: AsyncSession, facts: Sequence[AuditFact], now: datetime) -> int:
     """Append the facts not yet recorded (by event id); returns how many rows were written."""
+    if not facts:
+        return 0
     for fact in facts:
         check_payload(fact.payload)
     await lock_audit_chain(session)
-    wanted = {fact.event_id: fact for fact in reversed(facts)}  # first occurrence wins
-    present = await session.scalars(
-        select(AuditEntry.event_id).where(AuditEntry.event_id.in_(wanted))
-    )
-    for event_id in present:
-        del wanted[event_id]
+    query = select(AuditEntry.event_id).where(AuditEntry.event_id.in_({f.event_id for f in facts}))
+    wanted = {fact.event_id for fact in facts} - set(await session.scalars(query))
     if not wanted:
         return 0
     head = (
@@ -105,8 +103,9 @@ async def append_facts(session: AsyncSession, facts: Sequence[AuditFact], now: d
     seq, prev = (head.seq, head.row_hash) if head else (0, GENESIS)
     written = 0
     for fact in facts:
-        if wanted.pop(fact.event_id, None) is None:
-            continue
+        if fact.event_id not in wanted:
+            continue  # already recorded, or repeated earlier in this batch
+        wanted.discard(fact.event_id)
         seq += 1
         entry = AuditEntry(
             seq=seq,
