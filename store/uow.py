@@ -30,8 +30,12 @@ _PG_RETRY_STATES = {"40001", "40P01"}  # serialization failure, deadlock
 _CHAIN_CONFLICTS = (
     "audit_log.seq",
     "audit_log.prev_hash",
+    "audit_log.row_hash",
+    "audit_log.event_id",
     "pk_audit_log",
     "uq_audit_log_prev_hash",
+    "uq_audit_log_row_hash",
+    "uq_audit_log_event_id",
 )
 
 
