@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from domain.ids import SEARCH_ATTRIBUTES
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = shutil.which("docker-compose")
 
-pytestmark = pytest.mark.skipif(
+needs_compose = pytest.mark.skipif(
     COMPOSE is None, reason="docker-compose not installed (.ci/run installs Debian's)"
 )
 
@@ -46,11 +47,13 @@ def resolved() -> dict[str, Any]:
     return config
 
 
+@needs_compose
 def test_compose_file_is_valid_when_secrets_are_set() -> None:
     result = compose("config", "-q", env=SECRETS)
     assert result.returncode == 0, result.stderr
 
 
+@needs_compose
 @pytest.mark.parametrize("missing", sorted(SECRETS))
 def test_compose_refuses_to_run_without_each_secret(missing: str) -> None:
     env = {k: v for k, v in SECRETS.items() if k != missing}
@@ -59,6 +62,7 @@ def test_compose_refuses_to_run_without_each_secret(missing: str) -> None:
     assert missing in result.stderr
 
 
+@needs_compose
 def test_stack_has_temporal_on_postgres_its_ui_and_keycase_services() -> None:
     services = resolved()["services"]
     assert {
@@ -77,6 +81,7 @@ def test_stack_has_temporal_on_postgres_its_ui_and_keycase_services() -> None:
     assert store_url.endswith("@postgresql:5432/keycase")
 
 
+@needs_compose
 def test_worker_service_can_be_scaled_out() -> None:
     worker = resolved()["services"]["keycase-worker"]
     assert "container_name" not in worker
@@ -85,6 +90,7 @@ def test_worker_service_can_be_scaled_out() -> None:
     assert worker["command"] == ["worker"]
 
 
+@needs_compose
 def test_keycase_services_start_after_migrations_and_search_attributes() -> None:
     services = resolved()["services"]
     for name in ("keycase-api", "keycase-worker"):
@@ -93,6 +99,7 @@ def test_keycase_services_start_after_migrations_and_search_attributes() -> None
         assert needs["temporal-register"]["condition"] == "service_completed_successfully"
 
 
+@needs_compose
 def test_only_the_api_gets_tokens_and_it_listens_on_all_interfaces_in_its_container() -> None:
     services = resolved()["services"]
     assert "KEYCASE_API_TOKENS" not in services["keycase-worker"]["environment"]
@@ -111,3 +118,14 @@ def test_registration_job_creates_every_search_attribute_keycase_uses() -> None:
         for name in re.findall(r"--name (\w+)", command):
             registered[name] = kind.group(1)
     assert registered == SEARCH_ATTRIBUTES
+
+
+def test_image_copies_every_package_keycase_installs() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {
+        p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    }
+    dockerfile = (ROOT / "Dockerfile").read_text()
+
+    copied = set(re.findall(r"^COPY (\w+) \1$", dockerfile, re.M))
+    assert copied == packages
