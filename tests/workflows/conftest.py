@@ -97,26 +97,44 @@ class CaseHarness:
                 await asyncio.sleep(0.05)
 
 
-@pytest_asyncio.fixture
-async def harness(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[CaseHarness]:
-    """A worker on a fresh task queue with the shipped default policy."""
-    policy = read_policy_file(None)
-    harness = CaseHarness(time_skipping_env, f"keycase-test-{uuid.uuid4().hex}", policy)
-    async with Worker(
-        time_skipping_env.client,
+def case_worker(
+    harness: CaseHarness, policy: LadderPolicy | None = None, *, sticky: bool = True
+) -> Worker:
+    """A worker for the harness's task queue: the real workflow and load_policy, fake effects.
+
+    `sticky=False` keeps no case in memory, so the next worker picks it up at once after
+    this one stops (the time-skipping server left a stopped worker's sticky tasks waiting).
+    """
+    return Worker(
+        harness.env.client,
         task_queue=harness.task_queue,
         workflows=[KeyCaseWorkflow],
         activities=[
-            PolicyActivities(policy).load_policy,
+            PolicyActivities(policy or harness.policy).load_policy,
             harness.store.record_case_facts,
             harness.store.apply_key_measure,
             harness.notices.send_notice,
         ],
         # A bug in workflow code fails the case at once instead of retrying the task forever.
         workflow_failure_exception_types=[Exception],
-    ):
+        max_cached_workflows=1000 if sticky else 0,
+    )
+
+
+async def end_cases(harness: CaseHarness) -> None:
+    """Leave no open case behind on the shared server."""
+    harness.notices.release.set()
+    for handle in harness.started:
+        with contextlib.suppress(RPCError):
+            await harness.env.client.get_workflow_handle(handle.id).terminate("test over")
+
+
+@pytest_asyncio.fixture
+async def harness(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[CaseHarness]:
+    """A worker on a fresh task queue with the shipped default policy."""
+    harness = CaseHarness(
+        time_skipping_env, f"keycase-test-{uuid.uuid4().hex}", read_policy_file(None)
+    )
+    async with case_worker(harness):
         yield harness
-        harness.notices.release.set()
-        for handle in harness.started:  # leave no open case behind on the shared server
-            with contextlib.suppress(RPCError):
-                await harness.env.client.get_workflow_handle(handle.id).terminate("test over")
+        await end_cases(harness)

@@ -14,13 +14,11 @@ from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.policy import PolicyActivities, read_policy_file
+from activities.policy import read_policy_file
 from domain.alerts import Severity
 from tests.temporal import register_search_attributes, venv_binary
-from tests.workflows.conftest import CaseHarness
-from workflows.key_case import KeyCaseWorkflow
+from tests.workflows.conftest import CaseHarness, case_worker
 
 HISTORY = Path(__file__).parent / "histories" / "standard_expiry.json"
 
@@ -35,17 +33,7 @@ async def record() -> None:
         await register_search_attributes(env.client)
         policy = read_policy_file(None)
         harness = CaseHarness(env, f"keycase-record-{uuid.uuid4().hex}", policy)
-        async with Worker(
-            env.client,
-            task_queue=harness.task_queue,
-            workflows=[KeyCaseWorkflow],
-            activities=[
-                PolicyActivities(policy).load_policy,
-                harness.store.record_case_facts,
-                harness.store.apply_key_measure,
-                harness.notices.send_notice,
-            ],
-        ):
+        async with case_worker(harness):
             handle = await harness.send(harness.make_alert("key-replay-1", Severity.HIGH))
             await handle.result()
             history = await handle.fetch_history()
