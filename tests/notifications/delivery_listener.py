@@ -8,7 +8,7 @@ with workflow.unsafe.imports_passed_through():
 
 @workflow.defn
 class DeliveryListener:
-    """Runs until cancelled, keeping every delivery event it is sent."""
+    """Runs until terminated, keeping every delivery event it is sent."""
 
     def __init__(self) -> None:
         self._received: list[DeliveryEvent] = []

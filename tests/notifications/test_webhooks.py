@@ -160,7 +160,7 @@ async def test_failed_sms_status_reaches_the_running_case_as_a_delivery_event(
             row.outbox_id, MessageSid="SM7", MessageStatus="undelivered", ErrorCode="30003"
         )
         received = await handle.query(DeliveryListener.received)
-        await handle.cancel()
+        await handle.terminate("test done")
     assert len(received) == 1
     (event,) = received
     assert (event.outbox_id, event.notice_id, event.channel, event.status) == (
@@ -185,7 +185,7 @@ async def test_events_of_an_earlier_case_never_reach_the_keys_next_case(
         row = await _sent_row(hooks.sessions, Channel.EMAIL, "msg-1", case_id=earlier)
         response = await hooks.sendgrid([_sendgrid_event(row.outbox_id, "delivered", "evt-5")])
         received = await handle.query(DeliveryListener.received)
-        await handle.cancel()
+        await handle.terminate("test done")
     assert response.json()["applied"] == 1 and received == []
 
 
