@@ -11,6 +11,7 @@ from itertools import count
 import pytest_asyncio
 from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -21,6 +22,7 @@ from domain.case import CaseState, KeyCaseInput, case_summary
 from domain.ids import case_workflow_id
 from domain.messages import SignalName
 from domain.policy import LadderPolicy
+from tests.temporal import register_search_attributes, venv_binary
 from tests.workflows.fakes import FakeNotices, FakeStore
 from workflows.key_case import KeyCaseWorkflow
 
@@ -127,6 +129,25 @@ async def end_cases(harness: CaseHarness) -> None:
     for handle in harness.started:
         with contextlib.suppress(RPCError):
             await harness.env.client.get_workflow_handle(handle.id).terminate("test over")
+
+
+@pytest_asyncio.fixture(scope="package")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of this package's own.
+
+    The test server stops skipping time while any workflow task is pending, so one left by
+    another package's test (a workflow cancelled just before its worker stopped) would make
+    every deadline here wait in real time. Our own server keeps these tests independent.
+    """
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=venv_binary("temporal-test-server"),
+    )
+    await register_search_attributes(env.client)
+    try:
+        yield env
+    finally:
+        await env.shutdown()
 
 
 @pytest_asyncio.fixture
