@@ -89,6 +89,17 @@ async def test_openapi_is_served_at_docs(http: httpx.AsyncClient) -> None:
     assert "/v1/alerts" in schema.json()["paths"]
 
 
+async def test_provider_webhooks_are_mounted_and_refuse_unsigned_calls(
+    http: httpx.AsyncClient,
+) -> None:
+    schema = (await http.get("/openapi.json")).json()
+    # The test settings configure no provider, so each webhook says it is not set up.
+    twilio = await http.post("/v1/webhooks/twilio", data={"MessageSid": "SM1"})
+
+    assert {"/v1/webhooks/sendgrid", "/v1/webhooks/twilio"} <= set(schema["paths"])
+    assert (twilio.status_code, twilio.json()["error"]["code"]) == (503, "webhook_not_configured")
+
+
 def test_generated_tokens_give_every_role_a_distinct_secret() -> None:
     table = TokenTable.parse(generate_tokens())
 
