@@ -7,6 +7,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import error_body
 
 MAX_BODY_BYTES = 64 * 1024
+# SendGrid posts its events in batches far above 64 KiB; refusing one would make it
+# redeliver the same batch forever, so its webhook gets a larger (still finite) cap.
+WEBHOOK_MAX_BODY_BYTES = 4 * 1024 * 1024
+LARGER_CAPS = {"/v1/webhooks/": WEBHOOK_MAX_BODY_BYTES}
 
 
 class BodyTooLarge(Exception):
@@ -21,23 +25,36 @@ class BodyLimitMiddleware:
     buffered and replayed to the app, which then never sees a half-read request.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY_BYTES,
+        larger_caps: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger_caps = LARGER_CAPS if larger_caps is None else larger_caps
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._declared_length(scope) > self.max_bytes:
-            await self._reject(send)
+        cap = self._cap(scope["path"])
+        if self._declared_length(scope) > cap:
+            await self._reject(send, cap)
             return
         try:
-            body = await self._read_capped(receive)
+            body = await self._read_capped(receive, cap)
         except BodyTooLarge:
-            await self._reject(send)
+            await self._reject(send, cap)
             return
         await self.app(scope, _replay(body, receive), send)
+
+    def _cap(self, path: str) -> int:
+        for prefix, cap in self.larger_caps.items():
+            if path.startswith(prefix):
+                return cap
+        return self.max_bytes
 
     def _declared_length(self, scope: Scope) -> int:
         for name, value in scope["headers"]:
@@ -48,7 +65,7 @@ class BodyLimitMiddleware:
                     return 0  # malformed: the byte count below still applies
         return 0
 
-    async def _read_capped(self, receive: Receive) -> bytes:
+    async def _read_capped(self, receive: Receive, cap: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -57,15 +74,15 @@ class BodyLimitMiddleware:
                 return b"".join(chunks)  # disconnected; the app will notice
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > cap:
                 raise BodyTooLarge
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, cap: int) -> None:
         payload = json.dumps(
-            error_body("payload_too_large", f"request body exceeds {self.max_bytes} bytes")
+            error_body("payload_too_large", f"request body exceeds {cap} bytes")
         ).encode()
         await send(
             {

@@ -70,6 +70,21 @@ async def test_chunked_body_over_64_kib_is_413_without_content_length(
     assert response.json()["error"]["code"] == "payload_too_large"
 
 
+async def test_provider_event_batches_over_64_kib_reach_the_webhook_but_not_without_bound(
+    http: httpx.AsyncClient,
+) -> None:
+    batch = b"[" + b" " * (512 * 1024) + b"]"
+    huge = b"[" + b" " * (5 * 1024 * 1024) + b"]"
+
+    unsigned = await http.post("/v1/webhooks/sendgrid", content=batch)
+    refused = await http.post("/v1/webhooks/sendgrid", content=huge)
+
+    # Past the size check, the batch meets the signature check (unsigned here).
+    assert unsigned.status_code in (401, 503)
+    assert refused.status_code == 413
+    assert refused.json()["error"]["code"] == "payload_too_large"
+
+
 async def test_unknown_path_and_wrong_method_answer_json_errors(http: httpx.AsyncClient) -> None:
     missing = await http.get("/v1/nothing-here")
     wrong_method = await http.delete("/v1/cases", headers=auth(Role.OFFICER))
