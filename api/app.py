@@ -15,6 +15,7 @@ from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.routes import include_routes
 from config.settings import Settings
 from store.engine import make_engine, make_sessionmaker
+from store.group_commit import GroupCommit
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.effective_database_url)
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.group_commit = GroupCommit(app.state.sessionmaker)
         # Lazy: the API comes up even while Temporal is still starting; calls made
         # before it is reachable answer 503 instead of the process crashing.
         app.state.temporal_client = await Client.connect(

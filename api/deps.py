@@ -11,6 +11,7 @@ from temporalio.client import Client
 from api.auth import Principal, Role, TokenTable
 from api.errors import ApiError
 from config.settings import Settings
+from store.group_commit import GroupCommit
 
 _bearer = HTTPBearer(auto_error=False, description="`KEYCASE_API_TOKENS` token")
 
@@ -58,6 +59,11 @@ def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     return sessions
 
 
+def _group_commit(request: Request) -> GroupCommit:
+    group_commit: GroupCommit = request.app.state.group_commit
+    return group_commit
+
+
 def _temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal_client
     return client
@@ -68,3 +74,5 @@ AppSettings = Annotated[Settings, Depends(_settings)]
 # so the commit happens before the response is sent, not after.
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 TemporalClient = Annotated[Client, Depends(_temporal)]
+# Small hot-path writes (alert intake) that share transactions across requests.
+GroupWrites = Annotated[GroupCommit, Depends(_group_commit)]

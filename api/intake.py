@@ -13,6 +13,7 @@ Store work happens in short transactions; none is held open across the Temporal 
 """
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +29,7 @@ from domain.case import KeyCaseInput, case_summary
 from domain.ids import case_id_for, case_workflow_id
 from domain.keys import KeyStatus
 from domain.messages import SignalName
+from store.group_commit import GroupCommit
 from store.intake import AlertIntake, IntakeRecord
 from store.registry import KeyRecord, get_key
 from store.uow import run_write
@@ -40,18 +42,17 @@ _POLL_SECONDS = 0.05
 
 
 async def take_alert(
-    alert: Alert, task_queue: str, sessions: Sessions, client: Client
+    alert: Alert, task_queue: str, sessions: Sessions, writes: GroupCommit, client: Client
 ) -> AlertAccepted:
     """Route the alert to its key's case and say how (opened, attached, duplicate)."""
-    async with sessions() as session:
-        previous = await AlertIntake(session).find(alert.alert_id)
-        key = await get_key(session, alert.key_id)
-    if previous is not None and previous.case_id is not None:
-        return _duplicate(previous)
-    _check_key(alert, key)
-    settled = await _claim(alert, sessions)
-    if settled is not None:
-        return _duplicate(settled)
+    first = await writes.run(lambda session: _first_look(session, alert))
+    if first.record is not None and first.record.case_id is not None:
+        return _duplicate(first.record)
+    _check_key(alert, first.key)
+    if not first.claimed:  # another delivery of this id holds the claim
+        settled = await _claim(alert, sessions)
+        if settled is not None:
+            return _duplicate(settled)
     try:
         case_id, started = await _signal_with_start(alert, task_queue, client)
     except BaseException:
@@ -62,11 +63,29 @@ async def take_alert(
         now = datetime.now(UTC)
         return await AlertIntake(session).settle(alert.alert_id, alert.key_id, case_id, now)
 
-    record = await run_write(sessions, settle)
+    record = await writes.run(settle)
     if record.case_id != case_id:  # our claim was taken over and settled first
         return _duplicate(record)
     status = AlertStatus.OPENED if started else AlertStatus.ATTACHED
     return AlertAccepted(case_id=case_id, status=status)
+
+
+@dataclass(frozen=True)
+class _FirstLook:
+    record: IntakeRecord | None  # the alert id's record, if it was already received
+    key: KeyRecord | None
+    claimed: bool  # this request holds the claim now
+
+
+async def _first_look(session: AsyncSession, alert: Alert) -> _FirstLook:
+    """Read the alert id and its key, and claim the id when the alert may go on."""
+    intake = AlertIntake(session)
+    previous = await intake.find(alert.alert_id)
+    key = await get_key(session, alert.key_id)
+    if (previous is not None and previous.case_id is not None) or _key_problem(alert, key):
+        return _FirstLook(previous, key, claimed=False)
+    held, claimed = await intake.claim(alert.alert_id, alert.key_id, datetime.now(UTC))
+    return _FirstLook(held, key, claimed)
 
 
 async def _claim(alert: Alert, sessions: Sessions) -> IntakeRecord | None:
@@ -126,15 +145,22 @@ def _duplicate(record: IntakeRecord) -> AlertAccepted:
 
 
 def _check_key(alert: Alert, key: KeyRecord | None) -> None:
+    problem = _key_problem(alert, key)
+    if problem is not None:
+        raise problem
+
+
+def _key_problem(alert: Alert, key: KeyRecord | None) -> ApiError | None:
     if key is None:
-        raise ApiError(404, "unknown_key", f"key {alert.key_id} is not registered")
+        return ApiError(404, "unknown_key", f"key {alert.key_id} is not registered")
     if key.account_id != alert.account_id:
-        raise ApiError(
+        return ApiError(
             409, "key_account_mismatch", f"key {alert.key_id} belongs to another account"
         )
     if key.exchange != alert.exchange:
-        raise ApiError(
+        return ApiError(
             409, "key_exchange_mismatch", f"key {alert.key_id} is registered on {key.exchange}"
         )
     if key.status is KeyStatus.EXPIRED:
-        raise ApiError(409, "key_expired", f"key {alert.key_id} is already expired")
+        return ApiError(409, "key_expired", f"key {alert.key_id} is already expired")
+    return None

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.deps import AppSettings, Sessions, Surveillance, TemporalClient
+from api.deps import AppSettings, GroupWrites, Sessions, Surveillance, TemporalClient
 from api.intake import take_alert
 from api.schemas import AlertAccepted
 from domain.alerts import Alert
@@ -16,7 +16,8 @@ async def raise_alert(
     caller: Surveillance,
     settings: AppSettings,
     sessions: Sessions,
+    writes: GroupWrites,
     client: TemporalClient,
 ) -> AlertAccepted:
     """Hand the alert to its key's case: `opened`, `attached` or `duplicate` (same alert id)."""
-    return await take_alert(alert, settings.task_queue, sessions, client)
+    return await take_alert(alert, settings.task_queue, sessions, writes, client)
