@@ -51,10 +51,12 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-async def run(size: Size, only: list[str], data_dir: Path) -> Report:
+async def run(
+    size: Size, only: list[str], data_dir: Path, database_url: str | None = None
+) -> Report:
     """Run the chosen scenarios against one freshly started stack."""
     report = Report()
-    async with bench_stack(data_dir, POLICY) as stack:
+    async with bench_stack(data_dir, POLICY, database_url) as stack:
         for name, scenario in SCENARIOS.items():
             if not only or name in only:
                 print(f"== {name}", flush=True)
@@ -66,11 +68,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--size", choices=SIZES, default="full")
     parser.add_argument("--only", nargs="*", choices=SCENARIOS, default=[])
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("KEYCASE_BENCH_DATABASE_URL"),
+        help="store for the stack (e.g. postgresql+psycopg://...); default: SQLite file",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="keycase-bench-") as tmp:
-        report = asyncio.run(run(SIZES[args.size], args.only, Path(tmp)))
+        report = asyncio.run(run(SIZES[args.size], args.only, Path(tmp), args.database_url))
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    report.print(f"keycase benchmarks ({args.size}) on {machine}")
+    store = "PostgreSQL" if args.database_url else "SQLite"
+    report.print(f"keycase benchmarks ({args.size}, {store} store) on {machine}")
 
 
 if __name__ == "__main__":

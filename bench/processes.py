@@ -10,10 +10,14 @@ from tests.e2e.stack import TOKENS, running_stack
 
 
 @asynccontextmanager
-async def bench_stack(data_dir: Path, policy: Path) -> AsyncIterator[BenchStack]:
-    """Dev server, one worker and the API as processes; the store opened for direct reads."""
-    async with running_stack(data_dir, workers=1, policy=policy) as running:
-        engine = make_engine(f"sqlite+aiosqlite:///{data_dir / 'keycase.db'}")
+async def bench_stack(
+    data_dir: Path, policy: Path, database_url: str | None = None
+) -> AsyncIterator[BenchStack]:
+    """Dev server, one worker and the API as processes; the store opened for direct reads.
+
+    The store is SQLite in `data_dir` unless `database_url` names another (PostgreSQL)."""
+    async with running_stack(data_dir, 1, policy, database_url) as running:
+        engine = make_engine(database_url or f"sqlite+aiosqlite:///{data_dir / 'keycase.db'}")
         try:
             yield BenchStack(
                 api_url=running.api_url,

@@ -62,13 +62,21 @@ class RunningStack:
 
 
 def _environment(
-    data_dir: Path, grpc: str, api_port: int, sg: FakeSendGrid, tw: FakeTwilio, policy: Path
+    data_dir: Path,
+    grpc: str,
+    api_port: int,
+    sg: FakeSendGrid,
+    tw: FakeTwilio,
+    policy: Path,
+    database_url: str | None,
 ) -> dict[str, str]:
     # Only what the test sets: a developer's KEYCASE_* variables must not leak in.
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("KEYCASE_")}
     tokens = ",".join(f"{role}:{NAMES.get(role, role)}:{token}" for role, token in TOKENS.items())
+    store = {"KEYCASE_DATABASE_URL": database_url} if database_url else {}
     return {
         **inherited,
+        **store,
         "KEYCASE_DATA_DIR": str(data_dir),
         "KEYCASE_TEMPORAL_ADDRESS": grpc,
         "KEYCASE_API_PORT": str(api_port),
@@ -98,12 +106,14 @@ async def _ready(child: Child, check: Awaitable[T], seconds: float) -> T:
 
 @asynccontextmanager
 async def running_stack(
-    data_dir: Path, workers: int = 2, policy: Path = POLICY
+    data_dir: Path, workers: int = 2, policy: Path = POLICY, database_url: str | None = None
 ) -> AsyncIterator[RunningStack]:
-    """Dev server, migrations, `workers` worker processes and the API, on free ports."""
+    """Dev server, migrations, `workers` worker processes and the API, on free ports.
+
+    The store is SQLite in `data_dir` unless `database_url` names another."""
     sendgrid, twilio = FakeSendGrid(), FakeTwilio()
     grpc, api_port = f"127.0.0.1:{free_port()}", free_port()
-    env = _environment(data_dir, grpc, api_port, sendgrid, twilio, policy)
+    env = _environment(data_dir, grpc, api_port, sendgrid, twilio, policy, database_url)
     logs = data_dir / "logs"
     logs.mkdir(parents=True)
     children = Children(env, cwd=data_dir)
