@@ -11,6 +11,7 @@ from temporalio.client import Client
 from api.auth import Principal, Role, TokenTable
 from api.errors import ApiError
 from config.settings import Settings
+from store.access_writer import AccessLogWriter
 from store.group_commit import GroupCommit
 
 _bearer = HTTPBearer(auto_error=False, description="`KEYCASE_API_TOKENS` token")
@@ -64,6 +65,12 @@ def _group_commit(request: Request) -> GroupCommit:
     return group_commit
 
 
+async def _access_log(request: Request) -> AccessLogWriter:
+    # async: a plain def would cost a thread-pool hop on the gateway's hot path
+    writer: AccessLogWriter = request.app.state.access_log
+    return writer
+
+
 def _temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal_client
     return client
@@ -76,3 +83,5 @@ Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 TemporalClient = Annotated[Client, Depends(_temporal)]
 # Small hot-path writes (alert intake) that share transactions across requests.
 GroupWrites = Annotated[GroupCommit, Depends(_group_commit)]
+# Gateway decisions' access-log rows, written in batches behind the answers.
+AccessLog = Annotated[AccessLogWriter, Depends(_access_log)]

@@ -1,15 +1,19 @@
 """The gateway's question answered from the registry, with every answer kept in the access log.
 
-    decision = await authorize(session, key_id, ip, permission)   # then commit
+    decision, entry = await decide_access(session, key_id, ip, permission)  # a read only
+    writer.submit(entry)                                 # store.access_writer, batched
+    decision = await authorize(session, key_id, ip, permission)   # or log in-line, then commit
     entries = await access_entries(session, key_id, since)         # for key-sharing detection
 
-One primary-key read, the pure `domain.gateway.decide`, one insert.
+One primary-key read (Core, no ORM object, no write lock), the pure `domain.gateway.decide`.
+The key is read on every question, never cached: a key is denied the moment it expires.
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.gateway import GatewayDecision, KeyView, decide
 from domain.keys import KeyStatus, Permission
@@ -27,9 +31,9 @@ _VIEW_QUERY = select(
 ).where(ApiKey.key_id == bindparam("key_id"))
 
 
-async def load_view(session: AsyncSession, key_id: str) -> KeyView | None:
+async def load_view(reader: AsyncSession | AsyncConnection, key_id: str) -> KeyView | None:
     """The gateway's view of one key, read without building an ORM object."""
-    row = (await session.execute(_VIEW_QUERY, {"key_id": key_id})).first()
+    row = (await reader.execute(_VIEW_QUERY, {"key_id": key_id})).first()
     if row is None:
         return None
     return KeyView(
@@ -42,6 +46,30 @@ async def load_view(session: AsyncSession, key_id: str) -> KeyView | None:
     )
 
 
+async def decide_access(
+    reader: AsyncSession | AsyncConnection,
+    key_id: str,
+    ip: str,
+    permission: Permission | str,
+    now: datetime | None = None,
+) -> tuple[GatewayDecision, dict[str, Any]]:
+    """The decision and its access-log row, unwritten. Raises ValueError for a bad permission."""
+    wanted = Permission(permission)
+    now = now or datetime.now(UTC)
+    view = await load_view(reader, key_id)
+    decision = decide(view, ip, wanted, now)
+    entry = {
+        "key_id": key_id[:100],
+        "account_id": view.account_id if view else None,
+        "ip": decision.ip[:_IP_COLUMN],
+        "permission": wanted.value,
+        "allowed": decision.allowed,
+        "reason": decision.reason.value,
+        "decided_at": now,
+    }
+    return decision, entry
+
+
 async def authorize(
     session: AsyncSession,
     key_id: str,
@@ -49,22 +77,9 @@ async def authorize(
     permission: Permission | str,
     now: datetime | None = None,
 ) -> GatewayDecision:
-    """Decide and log the decision; the caller commits. Raises ValueError for a bad permission."""
-    wanted = Permission(permission)
-    now = now or datetime.now(UTC)
-    view = await load_view(session, key_id)
-    decision = decide(view, ip, wanted, now)
-    session.add(
-        AccessLogEntry(
-            key_id=key_id[:100],
-            account_id=view.account_id if view else None,
-            ip=decision.ip[:_IP_COLUMN],
-            permission=wanted.value,
-            allowed=decision.allowed,
-            reason=decision.reason.value,
-            decided_at=now,
-        )
-    )
+    """Decide and log the decision in `session`; the caller commits. ValueError: bad permission."""
+    decision, entry = await decide_access(session, key_id, ip, permission, now)
+    session.add(AccessLogEntry(**entry))
     await session.flush()
     return decision
 

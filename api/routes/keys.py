@@ -6,12 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import Admin, Gateway, Reader, Sessions
+from api.deps import AccessLog, Admin, Gateway, Reader, Sessions
 from api.errors import ApiError
 from api.schemas import AllowedIpsIn, AuthorizeIn, AuthorizeOut, KeyIn
 from domain.alerts import KeyId
 from domain.network import InvalidWhitelist
-from store.access import authorize
+from store.access import decide_access
 from store.registry import (
     KeyConflict,
     KeyRecord,
@@ -76,12 +76,13 @@ async def replace_whitelist(
 
 @router.post("/{key_id}/authorize", response_model=AuthorizeOut)
 async def authorize_use(
-    key_id: KeyIdPath, body: AuthorizeIn, caller: Gateway, sessions: Sessions
+    key_id: KeyIdPath, body: AuthorizeIn, caller: Gateway, sessions: Sessions, access_log: AccessLog
 ) -> AuthorizeOut:
-    """May the key be used from `ip` for `permission`? Every answer is logged."""
+    """May the key be used from `ip` for `permission`? Every answer is logged.
 
-    async def work(session: AsyncSession) -> AuthorizeOut:
-        decision = await authorize(session, key_id, body.ip, body.permission)
-        return AuthorizeOut(allowed=decision.allowed, reason=decision.reason.value)
-
-    return await run_write(sessions, work)
+    One read, no write lock: the log row is queued and committed in a batch afterwards.
+    """
+    async with sessions() as session:
+        decision, entry = await decide_access(session, key_id, body.ip, body.permission)
+    access_log.submit(entry)
+    return AuthorizeOut(allowed=decision.allowed, reason=decision.reason.value)

@@ -1,10 +1,15 @@
 """Accounts, keys, whitelists and the gateway's question, over HTTP."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
+from fastapi import FastAPI
+from sqlalchemy import update
 
 from api.auth import Role
+from store.access import access_entries
+from store.models import ApiKey
 from tests.api.conftest import auth
 from tests.api.support import register_key
 
@@ -151,3 +156,45 @@ async def test_gateway_question_with_an_unknown_permission_is_422(
     )
 
     assert response.status_code == 422
+
+
+async def test_every_gateway_answer_reaches_the_access_log(
+    http: httpx.AsyncClient, app: FastAPI
+) -> None:
+    key = await register_key(http)
+    url = f"/v1/keys/{key.key_id}/authorize"
+    since = datetime.now(UTC) - timedelta(seconds=1)
+
+    for ip in ("203.0.113.9", "198.51.100.7", "203.0.113.10"):
+        answer = await http.post(
+            url, json={"ip": ip, "permission": "trade"}, headers=auth(Role.GATEWAY)
+        )
+        assert answer.status_code == 200
+    await app.state.access_log.flush()
+    async with app.state.sessionmaker() as session:
+        logged = await access_entries(session, key.key_id, since)
+
+    assert [(e.ip, e.reason) for e in logged] == [
+        ("203.0.113.9", "allowed"),
+        ("198.51.100.7", "ip_not_whitelisted"),
+        ("203.0.113.10", "allowed"),
+    ]
+
+
+async def test_gateway_denies_a_key_the_moment_it_is_expired(
+    http: httpx.AsyncClient, app: FastAPI
+) -> None:
+    key = await register_key(http)
+    url = f"/v1/keys/{key.key_id}/authorize"
+    question = {"ip": "203.0.113.9", "permission": "read"}
+    before = await http.post(url, json=question, headers=auth(Role.GATEWAY))
+
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            update(ApiKey).where(ApiKey.key_id == key.key_id).values(status="EXPIRED")
+        )
+        await session.commit()
+    after = await http.post(url, json=question, headers=auth(Role.GATEWAY))
+
+    assert before.json() == {"allowed": True, "reason": "allowed"}
+    assert after.json() == {"allowed": False, "reason": "expired"}

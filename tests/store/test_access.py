@@ -1,13 +1,16 @@
-"""The gateway decision from the registry, each one kept in the access log."""
+"""The gateway decision from the registry, each one kept in the access log (in-line or batched)."""
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.gateway import GatewayReason
-from store.access import access_entries, authorize
+from domain.gateway import GatewayDecision, GatewayReason
+from store.access import access_entries, authorize, decide_access
+from store.access_writer import AccessLogWriter
 from store.models import AccessLogEntry, ApiKey
 from tests.store.factories import T0, add_key
 
@@ -69,3 +72,66 @@ async def test_unknown_permission_is_refused_and_not_logged(sessions: Sessions) 
         with pytest.raises(ValueError):
             await authorize(session, "key-1", "203.0.113.9", "admin")
         assert await session.scalar(select(func.count()).select_from(AccessLogEntry)) == 0
+
+
+async def test_decide_access_only_reads_and_returns_the_row_to_log(sessions: Sessions) -> None:
+    await add_key(sessions, allowed_ips=["203.0.113.0/24"], permissions=["read", "trade"])
+    async with sessions() as session:
+        decision, entry = await decide_access(session, "key-1", "203.0.113.9", "trade", now=T0)
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(AccessLogEntry)) == 0
+    assert decision.reason is GatewayReason.ALLOWED
+    assert (entry["account_id"], entry["ip"], entry["allowed"]) == ("acc-1", "203.0.113.9", True)
+
+
+async def test_writer_commits_every_queued_row_in_order_on_flush(sessions: Sessions) -> None:
+    await add_key(sessions)
+    writer = AccessLogWriter(sessions, interval=60, max_batch=7)
+    writer.start()
+    try:
+        for n in range(20):
+            _, entry = await _decided(sessions, f"203.0.113.{n}", now=T0 + timedelta(seconds=n))
+            writer.submit(entry)
+        await writer.flush()
+        async with sessions() as session:
+            logged = await access_entries(session, "key-1", since=T0)
+    finally:
+        await writer.stop()
+    assert [e.ip for e in logged] == [f"203.0.113.{n}" for n in range(20)]
+
+
+async def test_writer_writes_within_its_interval_without_being_asked(sessions: Sessions) -> None:
+    await add_key(sessions)
+    writer = AccessLogWriter(sessions, interval=0.005)
+    writer.start()
+    try:
+        _, entry = await _decided(sessions, "203.0.113.9", now=T0)
+        writer.submit(entry)
+        for _ in range(200):
+            async with sessions() as session:
+                if await access_entries(session, "key-1", since=T0):
+                    break
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail("the queued row was never written")
+    finally:
+        await writer.stop()
+
+
+async def test_writer_stopping_writes_what_is_still_queued(sessions: Sessions) -> None:
+    await add_key(sessions)
+    writer = AccessLogWriter(sessions, interval=60)
+    writer.start()
+    for n in range(3):
+        _, entry = await _decided(sessions, f"203.0.113.{n}", now=T0)
+        writer.submit(entry)
+    await writer.stop()
+    async with sessions() as session:
+        assert len(await access_entries(session, "key-1", since=T0)) == 3
+
+
+async def _decided(
+    sessions: Sessions, ip: str, now: datetime
+) -> tuple[GatewayDecision, dict[str, Any]]:
+    async with sessions() as session:
+        return await decide_access(session, "key-1", ip, "read", now=now)
