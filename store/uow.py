@@ -13,12 +13,14 @@ only spare the retries.
 
 import asyncio
 import random
+import weakref
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 T = TypeVar("T")
 
@@ -59,6 +61,25 @@ async def lock_audit_chain(session: AsyncSession) -> None:
         await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
 
 
+# SQLite's busy handler sleeps 1, 2, 5, 10 … 100 ms between tries, so writers of one
+# process that collide on the write lock lose far more time sleeping than writing.
+# Queueing them on an asyncio lock first hands the lock over the moment it is free;
+# the busy handler is then only for writers in other processes.
+_sqlite_writers: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _in_process_writer_lock(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AbstractAsyncContextManager[object]:
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+        return nullcontext()
+    lock = _sqlite_writers.get(engine)
+    if lock is None:
+        lock = _sqlite_writers[engine] = asyncio.Lock()
+    return lock
+
+
 def is_conflict(error: DBAPIError) -> bool:
     """A lost race with another writer, worth retrying (not a bad row)."""
     if isinstance(error, IntegrityError):
@@ -78,7 +99,7 @@ async def run_write(
     """Run `work` in one locked transaction and commit it; retry the whole unit on conflict."""
     for attempt in range(1, attempts + 1):
         try:
-            async with sessions() as session:
+            async with _in_process_writer_lock(sessions), sessions() as session:
                 await lock_for_write(session)
                 result = await work(session)
                 await session.commit()
