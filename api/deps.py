@@ -50,28 +50,28 @@ Gateway = Annotated[Principal, Depends(require_role(Role.GATEWAY))]
 Auditor = Annotated[Principal, Depends(require_role(Role.AUDITOR))]
 
 
-def _settings(request: Request) -> Settings:
+# Dependencies are `async def`: a plain `def` costs every request a thread-pool hop.
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+async def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     sessions: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     return sessions
 
 
-def _group_commit(request: Request) -> GroupCommit:
+async def _group_commit(request: Request) -> GroupCommit:
     group_commit: GroupCommit = request.app.state.group_commit
     return group_commit
 
 
 async def _access_log(request: Request) -> AccessLogWriter:
-    # async: a plain def would cost a thread-pool hop on the gateway's hot path
     writer: AccessLogWriter = request.app.state.access_log
     return writer
 
 
-def _temporal(request: Request) -> Client:
+async def _temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal_client
     return client
 
