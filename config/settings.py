@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     twilio_base_url: str | None = None  # override for tests and proxies
 
-    max_cached_workflows: int = Field(default=2000, ge=10)
+    # Each cached case costs the worker ~250 KB; 2,000 took a worker to 655 MB with 10,000
+    # open cases. Cache the cases that are busy, not every case that sleeps for days.
+    max_cached_workflows: int = Field(default=1000, ge=10)
 
     @property
     def effective_database_url(self) -> str:
