@@ -22,7 +22,6 @@ class Request:
 
 @dataclass
 class LoadResult:
-    sent: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)  # seconds, one per response
     elapsed: float = 0.0
@@ -85,7 +84,6 @@ async def closed_loop(
     started = time.perf_counter()
     await asyncio.gather(*(drive() for _ in range(connections)))
     result.elapsed = time.perf_counter() - started
-    result.sent = count
     return result
 
 
@@ -128,7 +126,6 @@ async def open_loop(
         task.add_done_callback(pending.discard)
     await asyncio.gather(*pending)
     result.elapsed = time.perf_counter() - started
-    result.sent = total
     while not idle.empty():
         await idle.get_nowait().close()
     return result

@@ -23,14 +23,12 @@ async def bench_stack(
                 api_url=running.api_url,
                 tokens=dict(TOKENS),
                 temporal=running.temporal,
-                store=engine,
                 sessions=make_sessionmaker(engine),
                 pids={
                     "temporal server": running.server.process.pid,
                     **{w.name: w.process.pid for w in running.workers},
                     "api": running.api_process.process.pid,
                 },
-                data_dir=data_dir,
             )
         finally:
             await engine.dispose()

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 
@@ -12,10 +12,8 @@ class BenchStack:
     api_url: str
     tokens: dict[str, str]  # role -> bearer token
     temporal: Client
-    store: AsyncEngine  # read directly, as an auditor's SQL would
-    sessions: async_sessionmaker[AsyncSession]
-    pids: dict[str, int]  # process name -> pid (temporal, worker-1, api)
-    data_dir: Path
+    sessions: async_sessionmaker[AsyncSession]  # the store, read directly as an auditor would
+    pids: dict[str, int]  # process name -> pid (temporal server, worker-1, api)
 
 
 def rss_mb(pid: int) -> float:
