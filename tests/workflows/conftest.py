@@ -11,7 +11,6 @@ from itertools import count
 import pytest_asyncio
 from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -22,7 +21,7 @@ from domain.case import CaseState, KeyCaseInput, case_summary
 from domain.ids import case_workflow_id
 from domain.messages import SignalName
 from domain.policy import LadderPolicy
-from tests.temporal import register_search_attributes, venv_binary
+from tests.temporal import time_skipping_server
 from tests.workflows.fakes import FakeNotices, FakeStore
 from workflows.key_case import KeyCaseWorkflow
 
@@ -139,15 +138,8 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     another package's test (a workflow cancelled just before its worker stopped) would make
     every deadline here wait in real time. Our own server keeps these tests independent.
     """
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=venv_binary("temporal-test-server"),
-    )
-    await register_search_attributes(env.client)
-    try:
+    async with time_skipping_server() as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest_asyncio.fixture

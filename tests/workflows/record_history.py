@@ -12,12 +12,9 @@ import asyncio
 import uuid
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-
 from activities.policy import read_policy_file
 from domain.alerts import Severity
-from tests.temporal import register_search_attributes, venv_binary
+from tests.temporal import time_skipping_server
 from tests.workflows.conftest import CaseHarness, case_worker
 
 HISTORY = Path(__file__).parent / "histories" / "standard_expiry.json"
@@ -25,12 +22,7 @@ HISTORY = Path(__file__).parent / "histories" / "standard_expiry.json"
 
 async def record() -> None:
     """Run the standard expiry path and write its history."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=venv_binary("temporal-test-server"),
-    )
-    try:
-        await register_search_attributes(env.client)
+    async with time_skipping_server() as env:
         policy = read_policy_file(None)
         harness = CaseHarness(env, f"keycase-record-{uuid.uuid4().hex}", policy)
         async with case_worker(harness):
@@ -39,8 +31,6 @@ async def record() -> None:
             history = await handle.fetch_history()
         HISTORY.write_text(history.to_json(), encoding="utf-8")
         print(f"wrote {HISTORY} ({len(history.events)} events)")
-    finally:
-        await env.shutdown()
 
 
 if __name__ == "__main__":
