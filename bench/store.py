@@ -15,9 +15,8 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from uuid import uuid4
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.effects import AuditFact
@@ -28,9 +27,10 @@ from store.access import authorize, load_view
 from store.accounts import upsert_account
 from store.audit import append_facts, verify
 from store.engine import make_engine, make_sessionmaker
-from store.migrate import sync_url, upgrade
+from store.migrate import upgrade
 from store.registry import register_key
 from store.uow import run_write
+from tests.store.databases import drop_postgres_schema, postgres_schema
 
 Sessions = async_sessionmaker[AsyncSession]
 WHITELIST = normalise_whitelist(
@@ -142,23 +142,6 @@ async def bench_database(url: str, requests: int, appends: int, writers: int) ->
     await engine.dispose()
 
 
-def _postgres_schema(base: str) -> tuple[str, str]:
-    schema = f"bench_{uuid4().hex[:10]}"
-    admin = create_engine(sync_url(base))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    return schema, url.render_as_string(hide_password=False)
-
-
-def _drop_schema(base: str, schema: str) -> None:
-    admin = create_engine(sync_url(base))
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
 def main() -> None:
     """Run every figure on each available backend."""
     parser = argparse.ArgumentParser(
@@ -180,13 +163,13 @@ def main() -> None:
     if not args.postgres:
         print("PostgreSQL: skipped (set KEYCASE_TEST_POSTGRES_URL or pass --postgres URL)")
         return
-    schema, url = _postgres_schema(args.postgres)
+    schema, url = postgres_schema(args.postgres)
     try:
         upgrade(url)
         print(f"PostgreSQL ({make_url(args.postgres).host})")
         asyncio.run(bench_database(url, args.requests, args.appends, args.writers))
     finally:
-        _drop_schema(args.postgres, schema)
+        drop_postgres_schema(args.postgres, schema)
 
 
 if __name__ == "__main__":
