@@ -48,7 +48,8 @@ async def take_alert(
     first = await writes.run(lambda session: _first_look(session, alert))
     if first.record is not None and first.record.case_id is not None:
         return _duplicate(first.record)
-    _check_key(alert, first.key)
+    if first.problem is not None:
+        raise first.problem
     if not first.claimed:  # another delivery of this id holds the claim
         settled = await _claim(alert, sessions)
         if settled is not None:
@@ -73,7 +74,7 @@ async def take_alert(
 @dataclass(frozen=True)
 class _FirstLook:
     record: IntakeRecord | None  # the alert id's record, if it was already received
-    key: KeyRecord | None
+    problem: ApiError | None  # why the alert cannot go to its key, if it cannot
     claimed: bool  # this request holds the claim now
 
 
@@ -81,11 +82,11 @@ async def _first_look(session: AsyncSession, alert: Alert) -> _FirstLook:
     """Read the alert id and its key, and claim the id when the alert may go on."""
     intake = AlertIntake(session)
     previous = await intake.find(alert.alert_id)
-    key = await get_key(session, alert.key_id)
-    if (previous is not None and previous.case_id is not None) or _key_problem(alert, key):
-        return _FirstLook(previous, key, claimed=False)
+    problem = _key_problem(alert, await get_key(session, alert.key_id))
+    if (previous is not None and previous.case_id is not None) or problem is not None:
+        return _FirstLook(previous, problem, claimed=False)
     held, claimed = await intake.claim(alert.alert_id, alert.key_id, datetime.now(UTC))
-    return _FirstLook(held, key, claimed)
+    return _FirstLook(held, None, claimed)
 
 
 async def _claim(alert: Alert, sessions: Sessions) -> IntakeRecord | None:
@@ -142,12 +143,6 @@ def _started(handle: WorkflowHandle[object, object]) -> bool:
 def _duplicate(record: IntakeRecord) -> AlertAccepted:
     assert record.case_id is not None
     return AlertAccepted(case_id=record.case_id, status=AlertStatus.DUPLICATE)
-
-
-def _check_key(alert: Alert, key: KeyRecord | None) -> None:
-    problem = _key_problem(alert, key)
-    if problem is not None:
-        raise problem
 
 
 def _key_problem(alert: Alert, key: KeyRecord | None) -> ApiError | None:
