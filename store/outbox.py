@@ -159,7 +159,9 @@ class NotificationOutbox:
         )
         return _entry(row) if row else None
 
-    async def begin_attempt(self, outbox_id: str, recipient_hint: str, now: datetime) -> None:
+    async def begin_attempt(
+        self, outbox_id: str, recipient_hint: str, now: datetime
+    ) -> OutboxEntry:
         """Count an attempt and mark its outcome unknown until the provider answers."""
         row = await self._existing(outbox_id)
         row.attempts += 1
@@ -167,6 +169,7 @@ class NotificationOutbox:
         row.last_attempt_at = now
         row.recipient_hint = recipient_hint
         row.updated_at = now
+        return _entry(row)
 
     async def mark_sent(
         self, outbox_id: str, provider: str, message_id: str | None, now: datetime

@@ -10,10 +10,11 @@ the provider for the earlier message first. Where the provider's "not found" is 
 rare duplicate over a warning that never arrives.
 """
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -55,6 +56,22 @@ class _Plan:
     text: str
 
 
+@dataclass(frozen=True)
+class _Claim:
+    entry: OutboxEntry
+    begun: bool  # this call committed a new attempt, so it sends without further checks
+
+
+@dataclass(frozen=True)
+class _Settle:
+    """A channel's answer, still to be written to its outbox row."""
+
+    write: Callable[[NotificationOutbox], Awaitable[ChannelOutcome | _Retry]]
+
+
+_Step = ChannelOutcome | _Retry | _Settle
+
+
 class NoticeActivities:
     """Sends notices through the e-mail and SMS ports, recording each in the outbox."""
 
@@ -78,18 +95,31 @@ class NoticeActivities:
 
     @activity.defn(name=ActivityName.SEND_NOTICE)
     async def send_notice(self, notice: SendNoticeInput) -> SendNoticeResult:
-        """Send (or account for) the notice on both channels; raise to be retried if needed."""
+        """Send (or account for) the notice on both channels; raise to be retried if needed.
+
+        The common path is two store transactions for both channels together: one claims the
+        rows and marks the attempts in doubt, then both providers are called at once, then
+        one records their answers.
+        """
         async with self._sessions() as session:
             account = await get_account(session, notice.account_id)
         rendered = self._renderer.render(notice, account.locale if account else None)
-        outcomes: list[ChannelOutcome] = []
-        retries: list[_Retry] = []
-        for plan in self._plans(account, rendered):
-            step = await self._run_channel(notice, plan)
-            if isinstance(step, _Retry):
-                retries.append(step)
-            else:
-                outcomes.append(step)
+        plans = self._plans(account, rendered)
+        now = self._clock()
+        claims = await run_write(
+            self._sessions, lambda session: self._claim_all(session, notice, plans, now)
+        )
+        steps = list(
+            await asyncio.gather(
+                *(
+                    self._run_channel(plan, claim, now)
+                    for plan, claim in zip(plans, claims, strict=True)
+                )
+            )
+        )
+        await self._settle_all(steps)
+        outcomes = [step for step in steps if isinstance(step, ChannelOutcome)]
+        retries = [step for step in steps if isinstance(step, _Retry)]
         if retries:
             delays = [r.after for r in retries if r.after is not None]
             raise ApplicationError(
@@ -113,12 +143,14 @@ class NoticeActivities:
             ),
         ]
 
-    async def _run_channel(self, notice: SendNoticeInput, plan: _Plan) -> ChannelOutcome | _Retry:
-        now = self._clock()
-        missing = None if plan.recipient else f"no {plan.channel.value} contact on file"
-
-        async def claim(session: AsyncSession) -> OutboxEntry:
-            return await NotificationOutbox(session).claim(
+    async def _claim_all(
+        self, session: AsyncSession, notice: SendNoticeInput, plans: list[_Plan], now: datetime
+    ) -> list[_Claim]:
+        """Each channel's row, created if new; a first attempt is begun in the same commit."""
+        outbox = NotificationOutbox(session)
+        claims = []
+        for plan in plans:
+            entry = await outbox.claim(
                 case_id=notice.case_id,
                 notice_id=notice.notice_id,
                 channel=plan.channel,
@@ -127,28 +159,44 @@ class NoticeActivities:
                 body=plan.text,
                 recipient_hint=None,
                 now=now,
-                failed_because=missing,
+                failed_because=None if plan.recipient else _no_contact(plan),
             )
+            fresh = entry.status == DeliveryStatus.PENDING and not entry.in_doubt
+            if fresh and plan.recipient and entry.attempts < self._max_attempts:
+                entry = await outbox.begin_attempt(entry.outbox_id, _hint(plan.recipient), now)
+                claims.append(_Claim(entry, begun=True))
+            else:
+                claims.append(_Claim(entry, begun=False))
+        return claims
 
-        entry = await run_write(self._sessions, claim)
+    async def _run_channel(self, plan: _Plan, claim: _Claim, now: datetime) -> _Step:
+        entry = claim.entry
         if entry.status != DeliveryStatus.PENDING:
             return _outcome(entry)
         if not plan.recipient:
-            return await self._fail(entry, missing or "no contact")
+            return _failed(entry, _no_contact(plan), now)
         # The text stored with the first attempt is the one sent, so retries match it exactly.
         message = _message(plan, entry, plan.recipient)
+        if claim.begun:
+            return await self._send(entry, plan.port, message)
         if entry.in_doubt:
             resolved = await self._resolve_doubt(entry, plan.port, message, now)
             if resolved is not None:
                 return resolved
         if entry.attempts >= self._max_attempts:
             gave_up = f"gave up after {entry.attempts} attempts: {entry.error}"
-            return await self._fail(entry, gave_up)
-        return await self._attempt(entry, plan.port, message)
+            return _failed(entry, gave_up, now)
+        attempted_at = self._clock()
+
+        async def begin(session: AsyncSession) -> OutboxEntry:
+            outbox = NotificationOutbox(session)
+            return await outbox.begin_attempt(entry.outbox_id, _hint(message.to), attempted_at)
+
+        return await self._send(await run_write(self._sessions, begin), plan.port, message)
 
     async def _resolve_doubt(
         self, entry: OutboxEntry, port: NoticePort[Any], message: Any, now: datetime
-    ) -> ChannelOutcome | _Retry | None:
+    ) -> _Step | None:
         """After an attempt with no known outcome: the outcome, a wait, or None to send again."""
         since = entry.last_attempt_at or now
         try:
@@ -158,7 +206,7 @@ class NoticeActivities:
         else:
             conclusive = port.lookup_is_conclusive
         if found is not None:
-            return await self._record(entry, found.provider, found.message_id)
+            return _sent(entry, found.provider, found.message_id, self._clock())
         waited = now - since
         if not conclusive and waited < self._settle_window:
             return _Retry(
@@ -167,48 +215,53 @@ class NoticeActivities:
             )
         return None
 
-    async def _attempt(
-        self, entry: OutboxEntry, port: NoticePort[Any], message: Any
-    ) -> ChannelOutcome | _Retry:
-        attempted_at = self._clock()
-
-        async def begin(session: AsyncSession) -> None:
-            await NotificationOutbox(session).begin_attempt(
-                entry.outbox_id, _hint(message.to), attempted_at
-            )
-
-        await run_write(self._sessions, begin)
+    async def _send(self, entry: OutboxEntry, port: NoticePort[Any], message: Any) -> _Settle:
+        """Call the provider for an attempt already committed as in doubt; the answer to record."""
         try:
             accepted = await port.send(message)
         except PermanentSendError as error:
-            return await self._fail(entry, str(error))
+            return _failed(entry, str(error), self._clock())
         except TransientSendError as error:
-            detail, in_doubt = str(error), error.in_doubt
+            detail, in_doubt, after = str(error), error.in_doubt, error.retry_after
+            noted_at = self._clock()
 
-            async def note(session: AsyncSession) -> None:
-                outbox = NotificationOutbox(session)
-                await outbox.note_error(entry.outbox_id, detail, in_doubt, self._clock())
+            async def note(outbox: NotificationOutbox) -> _Retry:
+                await outbox.note_error(entry.outbox_id, detail, in_doubt, noted_at)
+                return _Retry(f"{entry.channel.value}: {detail}", after)
 
-            await run_write(self._sessions, note)
-            return _Retry(f"{entry.channel.value}: {detail}", error.retry_after)
-        return await self._record(entry, accepted.provider, accepted.message_id)
+            return _Settle(note)
+        return _sent(entry, accepted.provider, accepted.message_id, self._clock())
 
-    async def _record(
-        self, entry: OutboxEntry, provider: str, message_id: str | None
-    ) -> ChannelOutcome:
-        async def sent(session: AsyncSession) -> OutboxEntry:
+    async def _settle_all(self, steps: list[_Step]) -> None:
+        """Record every channel's answer in one transaction; the steps become their outcomes."""
+        pending = [n for n, step in enumerate(steps) if isinstance(step, _Settle)]
+        if not pending:
+            return
+
+        async def settle(session: AsyncSession) -> list[ChannelOutcome | _Retry]:
             outbox = NotificationOutbox(session)
-            return await outbox.mark_sent(entry.outbox_id, provider, message_id, self._clock())
+            return [await cast(_Settle, steps[n]).write(outbox) for n in pending]
 
-        return _outcome(await run_write(self._sessions, sent))
+        for n, result in zip(pending, await run_write(self._sessions, settle), strict=True):
+            steps[n] = result
 
-    async def _fail(self, entry: OutboxEntry, error: str) -> ChannelOutcome:
-        async def failed(session: AsyncSession) -> OutboxEntry:
-            return await NotificationOutbox(session).mark_failed(
-                entry.outbox_id, error, self._clock()
-            )
 
-        return _outcome(await run_write(self._sessions, failed))
+def _sent(entry: OutboxEntry, provider: str, message_id: str | None, now: datetime) -> _Settle:
+    async def write(outbox: NotificationOutbox) -> ChannelOutcome:
+        return _outcome(await outbox.mark_sent(entry.outbox_id, provider, message_id, now))
+
+    return _Settle(write)
+
+
+def _failed(entry: OutboxEntry, error: str, now: datetime) -> _Settle:
+    async def write(outbox: NotificationOutbox) -> ChannelOutcome:
+        return _outcome(await outbox.mark_failed(entry.outbox_id, error, now))
+
+    return _Settle(write)
+
+
+def _no_contact(plan: _Plan) -> str:
+    return f"no {plan.channel.value} contact on file"
 
 
 def _message(plan: _Plan, entry: OutboxEntry, recipient: str) -> EmailMessage | SmsMessage:
