@@ -1,34 +1,18 @@
 """The `apply_key_measure` activity: change a key's status in the registry, audited, read back."""
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.store_access import StoreActivities
 from domain.effects import ActivityName, ApplyKeyMeasureInput, KeyStateResult
 from store.audit import append_facts
 from store.audit_chain import ForbiddenPayload
 from store.measures import apply_measure, key_state, read_back_fact
 from store.registry import UnknownKey
-from store.uow import run_write
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class KeyActivities:
+class KeyActivities(StoreActivities):
     """Key registry side effects; quick enough to run as local activities."""
-
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        clock: Callable[[], datetime] = _utc_now,
-    ) -> None:
-        self._sessions = sessions
-        self._clock = clock
 
     @activity.defn(name=ActivityName.APPLY_KEY_MEASURE)
     async def apply_key_measure(self, request: ApplyKeyMeasureInput) -> KeyStateResult:
@@ -38,14 +22,12 @@ class KeyActivities:
         """
         now = self._clock()
         try:
-            changed = await run_write(
-                self._sessions, lambda session: apply_measure(session, request, now)
-            )
+            changed = await self._writes.run(lambda session: apply_measure(session, request, now))
             async with self._sessions() as session:
                 state = await key_state(session, request.key_id, changed, self._clock())
             fact = read_back_fact(request, state)
             if fact is not None:
-                await run_write(self._sessions, lambda session: append_facts(session, [fact], now))
+                await self._writes.run(lambda session: append_facts(session, [fact], now))
         except (UnknownKey, ForbiddenPayload) as error:
             raise ApplicationError(
                 str(error), type=type(error).__name__, non_retryable=True

@@ -20,6 +20,7 @@ from activities.policy import PolicyActivities, read_policy_file
 from config.settings import Settings
 from domain.policy import PolicyError
 from store.engine import make_engine, make_sessionmaker
+from store.group_commit import GroupCommit
 from workflows.key_case import KeyCaseWorkflow
 
 log = logging.getLogger("keycase.worker")
@@ -40,15 +41,18 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
     )
-    notices = NoticeActivities(sessions, channels.email, channels.sms, NoticeRenderer())
+    writes = GroupCommit(sessions)  # one queue for every activity's store writes
+    notices = NoticeActivities(
+        sessions, channels.email, channels.sms, NoticeRenderer(), writes=writes
+    )
     worker = Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[KeyCaseWorkflow],
         activities=[
             PolicyActivities(policy).load_policy,
-            KeyActivities(sessions).apply_key_measure,
-            AuditActivities(sessions).record_case_facts,
+            KeyActivities(sessions, writes=writes).apply_key_measure,
+            AuditActivities(sessions, writes=writes).record_case_facts,
             notices.send_notice,
         ],
         max_cached_workflows=settings.max_cached_workflows,

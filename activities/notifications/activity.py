@@ -33,8 +33,8 @@ from activities.notifications.renderer import NoticeRenderer, RenderedNotice
 from domain.effects import ActivityName, ChannelOutcome, SendNoticeInput, SendNoticeResult
 from domain.notices import Channel, DeliveryStatus
 from store.accounts import AccountRecord, get_account
+from store.group_commit import GroupCommit
 from store.outbox import NotificationOutbox, OutboxEntry
-from store.uow import run_write
 
 NOT_YET_SENT = "NoticeNotYetSent"
 
@@ -84,8 +84,10 @@ class NoticeActivities:
         clock: Callable[[], datetime] | None = None,
         settle_window: timedelta = timedelta(minutes=10),
         max_attempts: int = 10,
+        writes: GroupCommit | None = None,
     ) -> None:
         self._sessions = sessions
+        self._writes = writes or GroupCommit(sessions)  # shared with the worker's other writes
         self._email = email
         self._sms = sms
         self._renderer = renderer
@@ -106,8 +108,8 @@ class NoticeActivities:
         rendered = self._renderer.render(notice, account.locale if account else None)
         plans = self._plans(account, rendered)
         now = self._clock()
-        claims = await run_write(
-            self._sessions, lambda session: self._claim_all(session, notice, plans, now)
+        claims = await self._writes.run(
+            lambda session: self._claim_all(session, notice, plans, now)
         )
         steps = list(
             await asyncio.gather(
@@ -192,7 +194,7 @@ class NoticeActivities:
             outbox = NotificationOutbox(session)
             return await outbox.begin_attempt(entry.outbox_id, _hint(message.to), attempted_at)
 
-        return await self._send(await run_write(self._sessions, begin), plan.port, message)
+        return await self._send(await self._writes.run(begin), plan.port, message)
 
     async def _resolve_doubt(
         self, entry: OutboxEntry, port: NoticePort[Any], message: Any, now: datetime
@@ -242,7 +244,7 @@ class NoticeActivities:
             outbox = NotificationOutbox(session)
             return [await cast(_Settle, steps[n]).write(outbox) for n in pending]
 
-        for n, result in zip(pending, await run_write(self._sessions, settle), strict=True):
+        for n, result in zip(pending, await self._writes.run(settle), strict=True):
             steps[n] = result
 
 

@@ -1,0 +1,33 @@
+"""What the store-backed activities share: sessions, one group commit for writes, a clock.
+
+A worker runs many cases at once, and on SQLite every write transaction takes the one
+write lock. Writes from all activities of a worker go through one `GroupCommit`, so the
+writes that arrive together share a transaction and a commit instead of queueing for the
+lock one by one.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from store.group_commit import GroupCommit
+
+
+def utc_now() -> datetime:
+    """The wall clock, as activities read it (tests pass their own)."""
+    return datetime.now(UTC)
+
+
+class StoreActivities:
+    """Base of activity classes that read and write the store."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime] = utc_now,
+        writes: GroupCommit | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._writes = writes or GroupCommit(sessions)
