@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     # Each cached case costs the worker ~250 KB; 2,000 took a worker to 655 MB with 10,000
     # open cases. Cache the cases that are busy, not every case that sleeps for days.
     max_cached_workflows: int = Field(default=1000, ge=10)
+    # The workflow sandbox rebuilds module state for each case and swaps restricted modules
+    # in and out on every activation: about a quarter of the worker's CPU per case. The
+    # workflow tests run the same code inside the sandbox, which is where a non-deterministic
+    # call gets caught; turn it on here to run production workers inside it as well.
+    workflow_sandbox: bool = False
 
     @property
     def effective_database_url(self) -> str:

@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.audit import AuditActivities
 from activities.keys import KeyActivities
@@ -56,6 +57,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             notices.send_notice,
         ],
         max_cached_workflows=settings.max_cached_workflows,
+        workflow_runner=(
+            SandboxedWorkflowRunner() if settings.workflow_sandbox else UnsandboxedWorkflowRunner()
+        ),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
     log.info(

@@ -105,6 +105,8 @@ def case_worker(
 
     `sticky=False` keeps no case in memory, so the next worker picks it up at once after
     this one stops (the time-skipping server left a stopped worker's sticky tasks waiting).
+    It keeps the SDK's default sandboxed runner: production workers run unsandboxed, so a
+    non-deterministic call in workflow code must be caught here.
     """
     return Worker(
         harness.env.client,
