@@ -14,6 +14,7 @@ from api.errors import install_error_handlers
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.routes import include_routes
 from config.settings import Settings
+from store.access import KeyViews
 from store.access_writer import AccessLogWriter
 from store.engine import make_engine, make_sessionmaker
 from store.group_commit import GroupCommit
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.effective_database_url)
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.group_commit = GroupCommit(app.state.sessionmaker)
+        app.state.key_views = KeyViews(engine)
         app.state.access_log = AccessLogWriter(app.state.sessionmaker)
         app.state.access_log.start()
         # Lazy: the API comes up even while Temporal is still starting; calls made
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.access_log.stop()  # the queued decisions first
+            app.state.key_views.close()
             await engine.dispose()
 
     app = FastAPI(

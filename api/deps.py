@@ -11,6 +11,7 @@ from temporalio.client import Client
 from api.auth import Principal, Role, TokenTable
 from api.errors import ApiError
 from config.settings import Settings
+from store.access import KeyViews
 from store.access_writer import AccessLogWriter
 from store.group_commit import GroupCommit
 
@@ -71,6 +72,11 @@ async def _access_log(request: Request) -> AccessLogWriter:
     return writer
 
 
+async def _key_views(request: Request) -> KeyViews:
+    views: KeyViews = request.app.state.key_views
+    return views
+
+
 async def _temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal_client
     return client
@@ -83,5 +89,7 @@ Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 TemporalClient = Annotated[Client, Depends(_temporal)]
 # Small hot-path writes (alert intake) that share transactions across requests.
 GroupWrites = Annotated[GroupCommit, Depends(_group_commit)]
+# The gateway's fresh reads of the registry.
+KeyReads = Annotated[KeyViews, Depends(_key_views)]
 # Gateway decisions' access-log rows, written in batches behind the answers.
 AccessLog = Annotated[AccessLogWriter, Depends(_access_log)]

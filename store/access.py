@@ -1,19 +1,21 @@
 """The gateway's question answered from the registry, with every answer kept in the access log.
 
-    decision, entry = await decide_access(session, key_id, ip, permission)  # a read only
+    views = KeyViews(engine)                             # the API's reader, made at startup
+    decision, entry = await decide_access(views, key_id, ip, permission)  # a read only
     writer.submit(entry)                                 # store.access_writer, batched
     decision = await authorize(session, key_id, ip, permission)   # or log in-line, then commit
     entries = await access_entries(session, key_id, since)         # for key-sharing detection
 
-One primary-key read (Core, no ORM object, no write lock), the pure `domain.gateway.decide`.
+One primary-key read (no ORM object, no write lock), the pure `domain.gateway.decide`.
 The key is read on every question, never cached: a key is denied the moment it expires.
 """
 
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from domain.gateway import GatewayDecision, KeyView, decide
 from domain.keys import KeyStatus, Permission
@@ -31,23 +33,86 @@ _VIEW_QUERY = select(
 ).where(ApiKey.key_id == bindparam("key_id"))
 
 
-async def load_view(reader: AsyncSession | AsyncConnection, key_id: str) -> KeyView | None:
-    """The gateway's view of one key, read without building an ORM object."""
-    row = (await reader.execute(_VIEW_QUERY, {"key_id": key_id})).first()
-    if row is None:
+class KeyViews:
+    """The gateway's reads of the registry, fresh on every call; close() when done.
+
+    A SQLAlchemy read costs about 0.3 ms (Core) to 0.6 ms (session) of CPU, most of a
+    gateway request. On a SQLite file the key is read instead from one plain sqlite3
+    connection in the calling (event-loop) thread: a primary-key lookup takes a few
+    microseconds, less than handing it to a thread. In autocommit mode every SELECT
+    is its own read transaction, ended by fetching to the end, so each read sees the
+    last commit of any process. WAL readers never wait for writers; should SQLite
+    still answer busy (recovery, a restarting checkpoint), the read goes through the
+    engine rather than blocking the loop. Other backends always use the engine.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sqlite = _sqlite_reader(engine)
+        dialect = engine.dialect
+        self._sql = str(_VIEW_QUERY.compile(dialect=dialect))
+        # The columns' own SQLAlchemy decoders (JSON, UTC datetimes), as the engine applies them.
+        self._decoders = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in _VIEW_QUERY.selected_columns
+        ]
+
+    async def get(self, key_id: str) -> KeyView | None:
+        """The key as the registry holds it now, or None."""
+        if self._sqlite is not None:
+            try:
+                rows = self._sqlite.execute(self._sql, (key_id,)).fetchall()
+            except sqlite3.OperationalError:
+                pass  # busy: the engine's connection waits in its own thread
+            else:
+                return _view(key_id, self._decoded(rows[0])) if rows else None
+        async with self._engine.connect() as connection:
+            return await load_view(connection, key_id)
+
+    def close(self) -> None:
+        """Close the SQLite connection (the engine is the caller's)."""
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
+
+    def _decoded(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(
+            value if decode is None or value is None else decode(value)
+            for decode, value in zip(self._decoders, row, strict=True)
+        )
+
+
+def _sqlite_reader(engine: AsyncEngine) -> sqlite3.Connection | None:
+    """A read-only autocommit connection to the engine's SQLite file, or None."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:" or engine.url.query:
         return None
+    # timeout=0: a busy database raises at once instead of sleeping in the event loop.
+    connection = sqlite3.connect(path, timeout=0, isolation_level=None)
+    connection.execute("PRAGMA query_only=ON")
+    return connection
+
+
+def _view(key_id: str, row: Any) -> KeyView:
+    account_id, status, permissions, allowed_ips, expires_at = row
     return KeyView(
         key_id=key_id,
-        account_id=row.account_id,
-        status=KeyStatus(row.status),
-        permissions=tuple(Permission(p) for p in row.permissions),
-        allowed_ips=tuple(row.allowed_ips),
-        expires_at=row.expires_at,
+        account_id=account_id,
+        status=KeyStatus(status),
+        permissions=tuple(Permission(p) for p in permissions),
+        allowed_ips=tuple(allowed_ips),
+        expires_at=expires_at,
     )
 
 
+async def load_view(reader: AsyncSession | AsyncConnection, key_id: str) -> KeyView | None:
+    """The gateway's view of one key, read through SQLAlchemy without building an ORM object."""
+    row = (await reader.execute(_VIEW_QUERY, {"key_id": key_id})).first()
+    return None if row is None else _view(key_id, row)
+
+
 async def decide_access(
-    reader: AsyncSession | AsyncConnection,
+    reader: KeyViews | AsyncSession | AsyncConnection,
     key_id: str,
     ip: str,
     permission: Permission | str,
@@ -56,7 +121,7 @@ async def decide_access(
     """The decision and its access-log row, unwritten. Raises ValueError for a bad permission."""
     wanted = Permission(permission)
     now = now or datetime.now(UTC)
-    view = await load_view(reader, key_id)
+    view = await (reader.get(key_id) if isinstance(reader, KeyViews) else load_view(reader, key_id))
     decision = decide(view, ip, wanted, now)
     entry = {
         "key_id": key_id[:100],

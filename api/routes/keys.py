@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import AccessLog, Admin, Gateway, Reader, Sessions
+from api.deps import AccessLog, Admin, Gateway, KeyReads, Reader, Sessions
 from api.errors import ApiError
 from api.schemas import AllowedIpsIn, AuthorizeIn, AuthorizeOut, KeyIn
 from domain.alerts import KeyId
@@ -76,13 +76,12 @@ async def replace_whitelist(
 
 @router.post("/{key_id}/authorize", response_model=AuthorizeOut)
 async def authorize_use(
-    key_id: KeyIdPath, body: AuthorizeIn, caller: Gateway, sessions: Sessions, access_log: AccessLog
+    key_id: KeyIdPath, body: AuthorizeIn, caller: Gateway, views: KeyReads, access_log: AccessLog
 ) -> AuthorizeOut:
     """May the key be used from `ip` for `permission`? Every answer is logged.
 
     One read, no write lock: the log row is queued and committed in a batch afterwards.
     """
-    async with sessions() as session:
-        decision, entry = await decide_access(session, key_id, body.ip, body.permission)
+    decision, entry = await decide_access(views, key_id, body.ip, body.permission)
     access_log.submit(entry)
     return AuthorizeOut(allowed=decision.allowed, reason=decision.reason.value)
