@@ -10,7 +10,7 @@ from bench.baseline import trivial_workflows_per_second
 from bench.figures import Report
 from bench.loadgen import Request, closed_loop
 from bench.population import BenchKey, alert_body, new_keys, register
-from bench.stack import BenchStack, rss_mb
+from bench.stack import BenchStack, cpu_seconds, rss_mb
 from domain.case import CaseState
 from domain.ids import case_workflow_id
 from domain.stages import CaseStage
@@ -46,18 +46,26 @@ async def case_cost(stack: BenchStack, report: Report, cases: int) -> None:
     """A burst of high-severity cases on the standard expiry path vs trivial workflows."""
     keys = new_keys("cost", cases)
     await register(stack.api_url, stack.tokens["admin"], keys)
+    server = stack.pids["temporal server"]
+    cpu = {name: cpu_seconds(pid) for name, pid in stack.pids.items()}
     started = time.perf_counter()
     await raise_alerts(stack, [alert_body(k, "high") for k in keys], connections=8)
     finals = await asyncio.gather(*(_final_state(stack, k) for k in keys))
     case_rate = cases / (time.perf_counter() - started)
+    cpu = {name: cpu_seconds(pid) - cpu[name] for name, pid in stack.pids.items()}
     expired = sum(1 for s in finals if s.stage is CaseStage.EXPIRED)
+    server_before = cpu_seconds(server)
     trivial = await trivial_workflows_per_second(stack.temporal, cases)
+    trivial_server_ms = (cpu_seconds(server) - server_before) / cases * 1000
     name = "case cost"
     report.add(name, "expiry cases per second", case_rate, "cases/s")
     report.add(name, "trivial workflows per second (baseline)", trivial, "wf/s")
     ratio = case_rate / trivial
     report.add(name, "cases / trivial", ratio, "ratio", ">= 0.5", ratio >= 0.5)
     report.add(name, "cases ending EXPIRED", expired, f"of {cases}", "all", expired == cases)
+    for process, seconds in cpu.items():
+        report.add(name, f"{process} CPU per case", seconds / cases * 1000, "ms")
+    report.add(name, "temporal server CPU per trivial workflow", trivial_server_ms, "ms")
 
     handle = stack.temporal.get_workflow_handle(case_workflow_id(keys[0].key_id))
     events = (await handle.fetch_history()).events

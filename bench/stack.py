@@ -1,5 +1,6 @@
 """What a benchmark drives: the local stack's API, its Temporal client, store and processes."""
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,12 @@ class BenchStack:
     temporal: Client
     sessions: async_sessionmaker[AsyncSession]  # the store, read directly as an auditor would
     pids: dict[str, int]  # process name -> pid (temporal server, worker-1, api)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
