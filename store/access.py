@@ -82,10 +82,18 @@ class KeyViews:
         )
 
 
-def _sqlite_reader(engine: AsyncEngine) -> sqlite3.Connection | None:
-    """A read-only autocommit connection to the engine's SQLite file, or None."""
+def sqlite_file(engine: AsyncEngine) -> str | None:
+    """The path of the engine's SQLite database file; None for other backends and memory."""
     path = engine.url.database
     if engine.dialect.name != "sqlite" or not path or path == ":memory:" or engine.url.query:
+        return None
+    return path
+
+
+def _sqlite_reader(engine: AsyncEngine) -> sqlite3.Connection | None:
+    """A read-only autocommit connection to the engine's SQLite file, or None."""
+    path = sqlite_file(engine)
+    if path is None:
         return None
     # timeout=0: a busy database raises at once instead of sleeping in the event loop.
     connection = sqlite3.connect(path, timeout=0, isolation_level=None)

@@ -23,22 +23,27 @@ logged, so one undeliverable batch cannot block the ones behind it. At most
 
 import asyncio
 import logging
+import sqlite3
 from collections import deque
 from contextlib import suppress
 from functools import partial
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Table, insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from store.access import sqlite_file
 from store.models import AccessLogEntry
-from store.uow import run_write
+from store.uow import _in_process_writer_lock, run_write
 
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 
-_INSERT = insert(AccessLogEntry)
+_TABLE: Table = AccessLogEntry.__table__  # type: ignore[assignment]
+_COLUMNS = [column.name for column in _TABLE.columns if column.name != "id"]
+_INSERT = insert(_TABLE)
 
 
 class AccessLogWriter:
@@ -64,6 +69,9 @@ class AccessLogWriter:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        engine = sessions.kw.get("bind")
+        path = sqlite_file(engine) if isinstance(engine, AsyncEngine) else None
+        self._sqlite = None if path is None or engine is None else _SqliteInserts(path, engine)
 
     def start(self) -> None:
         """Begin writing in the background (idempotent)."""
@@ -99,6 +107,8 @@ class AccessLogWriter:
             await self._task
             self._task = None
         await self._drain()
+        if self._sqlite is not None:
+            self._sqlite.close()
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -117,7 +127,7 @@ class AccessLogWriter:
             size = min(self._max_batch, len(self._pending))
             batch = [self._pending.popleft() for _ in range(size)]
             try:
-                await run_write(self._sessions, partial(_insert, rows=batch))
+                await self._write(batch)
             except Exception:
                 attempts += 1
                 if attempts >= self._max_attempts:
@@ -131,6 +141,67 @@ class AccessLogWriter:
                 attempts = 0
         self._idle.set()
 
+    async def _write(self, batch: list[Row]) -> None:
+        if self._sqlite is None:
+            await run_write(self._sessions, partial(_insert, rows=batch))
+            return
+        # Queued behind this process's other writers, as run_write would queue it.
+        async with _in_process_writer_lock(self._sessions):
+            await asyncio.to_thread(self._sqlite.write, batch)
+
 
 async def _insert(session: AsyncSession, rows: list[Row]) -> None:
     await session.execute(_INSERT, rows)
+
+
+class _SqliteInserts:
+    """Batches into a SQLite file over one plain connection: one thread hop a batch.
+
+    Through a session a batch cost ~0.9 ms of the event loop's CPU (pool, ORM bulk
+    insert, a thread hop per statement), paid up to 200 times a second; here the
+    whole transaction runs in a worker thread. Values are encoded by the columns'
+    own SQLAlchemy types, so the rows read back exactly as the engine wrote them.
+    """
+
+    def __init__(self, path: str, engine: AsyncEngine) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+        dialect: Dialect = engine.dialect
+        self._sql = str(_INSERT.compile(dialect=dialect, column_keys=_COLUMNS))
+        self._encoders = [
+            _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS
+        ]
+
+    def write(self, rows: list[Row]) -> None:
+        """Insert `rows` in one transaction (in a worker thread: it may wait for the lock)."""
+        values = [
+            tuple(
+                row[name] if encode is None else encode(row[name])
+                for name, encode in zip(_COLUMNS, self._encoders, strict=True)
+            )
+            for row in rows
+        ]
+        connection = self._connect()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(self._sql, values)
+            connection.execute("COMMIT")
+        finally:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None:
+            # As store.engine sets up its connections: the same lock wait, sync mode, checks.
+            connection = sqlite3.connect(
+                self._path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            self._connection = connection
+        return self._connection

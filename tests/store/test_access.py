@@ -100,6 +100,27 @@ async def test_writer_commits_every_queued_row_in_order_on_flush(sessions: Sessi
     assert [e.ip for e in logged] == [f"203.0.113.{n}" for n in range(20)]
 
 
+async def test_writer_rows_read_back_exactly_as_decided(sessions: Sessions) -> None:
+    await add_key(sessions, allowed_ips=["203.0.113.0/24"], permissions=["read"])
+    writer = AccessLogWriter(sessions, interval=60)
+    writer.start()
+    async with sessions() as session:
+        allowed = await decide_access(session, "key-1", "203.0.113.9", "read", now=T0)
+        unknown = await decide_access(session, "nope", "203.0.113.9", "trade", now=T0)
+    for _, entry in (allowed, unknown):
+        writer.submit(entry)
+    await writer.stop()
+
+    async with sessions() as session:
+        logged = [
+            *await access_entries(session, "key-1", T0),
+            *await access_entries(session, "nope", T0),
+        ]
+    columns = ("key_id", "account_id", "ip", "permission", "allowed", "reason", "decided_at")
+    assert [{c: getattr(e, c) for c in columns} for e in logged] == [allowed[1], unknown[1]]
+    assert logged[0].decided_at == T0 and logged[0].decided_at.tzinfo is not None
+
+
 async def test_writer_writes_within_its_interval_without_being_asked(sessions: Sessions) -> None:
     await add_key(sessions)
     writer = AccessLogWriter(sessions, interval=0.005)
