@@ -47,12 +47,26 @@ def worker() -> None:
 
 
 @app.command()
-def api() -> None:
+def api(
+    access_log: Annotated[
+        bool, typer.Option(help="log one line per HTTP request (about 0.1 ms of CPU each)")
+    ] = False,
+) -> None:
     """Serve the HTTP API (KEYCASE_API_HOST / KEYCASE_API_PORT)."""
     import uvicorn
 
     settings = Settings()
-    uvicorn.run("api.app:create_app", factory=True, host=settings.api_host, port=settings.api_port)
+    # Named rather than "auto", so a missing uvloop or httptools fails loudly instead of
+    # silently serving on the pure-Python loop and parser.
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        loop="uvloop",
+        http="httptools",
+        access_log=access_log,
+    )
 
 
 @app.command()
