@@ -1,7 +1,8 @@
 """Taking in one surveillance alert: claim its id, check its key, signal-with-start, settle.
 
-1. A settled alert id is a duplicate at once, even if its case has closed since: a
-   repeat must never open a new case.
+1. A plain read, with no write lock: a settled alert id is a duplicate at once, even if
+   its case has closed since (a repeat must never open a new case), and an alert its key
+   refuses is answered without writing anything.
 2. The id is claimed (a row without a case). Of concurrent deliveries of the same id
    exactly one claims it; the others wait for it to settle and answer `duplicate` with
    its case. A claimant that fails releases the claim; one that died is taken over
@@ -10,10 +11,12 @@
    starts one; the response's `started` flag says which: `opened` or `attached`.
 4. The claim is settled with the case id.
 Store work happens in short transactions; none is held open across the Temporal call.
+Claims and settles of concurrent requests share transactions (`GroupCommit`), and a
+repeat arriving while the first delivery is in flight in the same process waits for it
+in memory (`AlertsInFlight`).
 """
 
 import asyncio
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,21 +44,58 @@ CLAIM_WAIT_SECONDS = 10.0  # how long a repeat waits for the first delivery to s
 _POLL_SECONDS = 0.05
 
 
+class AlertsInFlight:
+    """Alert ids this process is handing over right now, so a repeat waits here, not in the store.
+
+    Senders redeliver on timeouts, so a repeat often arrives while the first delivery is
+    still in signal-with-start. In one process it simply awaits that delivery's answer;
+    a repeat sent to another API process still meets the claim in the store.
+    """
+
+    def __init__(self) -> None:
+        self._answers: dict[str, asyncio.Future[AlertAccepted | None]] = {}
+
+    async def take(
+        self, alert: Alert, task_queue: str, sessions: Sessions, writes: GroupCommit, client: Client
+    ) -> AlertAccepted:
+        """Take the alert in, or answer `duplicate` once an earlier delivery here has settled."""
+        earlier = self._answers.get(alert.alert_id)
+        if earlier is not None:
+            try:
+                answer = await asyncio.wait_for(asyncio.shield(earlier), CLAIM_WAIT_SECONDS)
+            except TimeoutError:
+                answer = None  # the store's claim decides, as for another process
+            if answer is not None:
+                return AlertAccepted(case_id=answer.case_id, status=AlertStatus.DUPLICATE)
+            return await take_alert(alert, task_queue, sessions, writes, client)
+        mine = self._answers[alert.alert_id] = asyncio.get_running_loop().create_future()
+        answer = None
+        try:
+            answer = await take_alert(alert, task_queue, sessions, writes, client)
+            return answer
+        finally:
+            # None tells waiters this delivery failed: each then tries on its own.
+            mine.set_result(answer)
+            del self._answers[alert.alert_id]
+
+
 async def take_alert(
     alert: Alert, task_queue: str, sessions: Sessions, writes: GroupCommit, client: Client
 ) -> AlertAccepted:
     """Route the alert to its key's case and say how (opened, attached, duplicate)."""
-    first = await writes.run(lambda session: _first_look(session, alert))
-    if first.record is not None and first.record.case_id is not None:
-        return _duplicate(first.record)
-    if first.problem is not None:
-        raise first.problem
-    if not first.claimed:  # another delivery of this id holds the claim
-        settled = await _claim(alert, sessions)
-        if settled is not None:
-            return _duplicate(settled)
+    async with sessions() as session:  # a plain read: repeats and refusals write nothing
+        previous = await AlertIntake(session).find(alert.alert_id)
+        key = await get_key(session, alert.key_id)
+    if previous is not None and previous.case_id is not None:
+        return _duplicate(previous)
+    problem = _key_problem(alert, key)
+    if problem is not None:
+        raise problem
+    settled = await _claim(alert, sessions, writes)
+    if settled is not None:
+        return _duplicate(settled)
     try:
-        case_id, started = await _signal_with_start(alert, task_queue, client)
+        case_id, started = await signal_with_start(alert, task_queue, client)
     except BaseException:
         await run_write(sessions, lambda session: AlertIntake(session).release(alert.alert_id))
         raise
@@ -71,25 +111,7 @@ async def take_alert(
     return AlertAccepted(case_id=case_id, status=status)
 
 
-@dataclass(frozen=True)
-class _FirstLook:
-    record: IntakeRecord | None  # the alert id's record, if it was already received
-    problem: ApiError | None  # why the alert cannot go to its key, if it cannot
-    claimed: bool  # this request holds the claim now
-
-
-async def _first_look(session: AsyncSession, alert: Alert) -> _FirstLook:
-    """Read the alert id and its key, and claim the id when the alert may go on."""
-    intake = AlertIntake(session)
-    previous = await intake.find(alert.alert_id)
-    problem = _key_problem(alert, await get_key(session, alert.key_id))
-    if (previous is not None and previous.case_id is not None) or problem is not None:
-        return _FirstLook(previous, problem, claimed=False)
-    held, claimed = await intake.claim(alert.alert_id, alert.key_id, datetime.now(UTC))
-    return _FirstLook(held, None, claimed)
-
-
-async def _claim(alert: Alert, sessions: Sessions) -> IntakeRecord | None:
+async def _claim(alert: Alert, sessions: Sessions, writes: GroupCommit) -> IntakeRecord | None:
     """None once this request holds the claim; the settled record if another settled it."""
     loop = asyncio.get_running_loop()
     give_up = loop.time() + CLAIM_WAIT_SECONDS
@@ -102,7 +124,7 @@ async def _claim(alert: Alert, sessions: Sessions) -> IntakeRecord | None:
         return await AlertIntake(session).take_over(alert.alert_id, now - STALE_CLAIM, now)
 
     while True:
-        held, claimed = await run_write(sessions, claim)
+        held, claimed = await writes.run(claim)
         if claimed:
             return None
         if held is not None and held.case_id is not None:
@@ -116,7 +138,8 @@ async def _claim(alert: Alert, sessions: Sessions) -> IntakeRecord | None:
         await asyncio.sleep(_POLL_SECONDS)
 
 
-async def _signal_with_start(alert: Alert, task_queue: str, client: Client) -> tuple[str, bool]:
+async def signal_with_start(alert: Alert, task_queue: str, client: Client) -> tuple[str, bool]:
+    """Put the alert into its key's case, starting one if none runs: (case id, started)."""
     handle = await client.start_workflow(
         WORKFLOW_TYPE,
         KeyCaseInput(key_id=alert.key_id, account_id=alert.account_id, exchange=alert.exchange),

@@ -48,12 +48,17 @@ class AlertIntake:
 
     async def find(self, alert_id: str) -> IntakeRecord | None:
         """The record of an alert id already received, if any."""
-        row = await self._session.scalar(
-            select(AlertIntakeRow)
-            .where(AlertIntakeRow.alert_id == alert_id)
-            .execution_options(populate_existing=True)
-        )
-        return _record(row) if row else None
+        row = (
+            await self._session.execute(
+                select(
+                    AlertIntakeRow.alert_id,
+                    AlertIntakeRow.key_id,
+                    AlertIntakeRow.case_id,
+                    AlertIntakeRow.received_at,
+                ).where(AlertIntakeRow.alert_id == alert_id)
+            )
+        ).first()
+        return IntakeRecord(*row) if row else None
 
     async def claim(
         self, alert_id: str, key_id: str, now: datetime
@@ -91,15 +96,18 @@ class AlertIntake:
         statement = self._insert().values(
             alert_id=alert_id, key_id=key_id, case_id=case_id, received_at=now
         )
-        await self._session.execute(
+        settled = await self._session.execute(
             statement.on_conflict_do_update(
                 index_elements=[AlertIntakeRow.alert_id],
                 set_={"case_id": statement.excluded.case_id},
                 where=AlertIntakeRow.case_id.is_(None),
-            )
+            ).returning(AlertIntakeRow.received_at)
         )
-        record = await self.find(alert_id)
-        assert record is not None  # just written, and settled rows are never deleted
+        received_at = settled.scalar_one_or_none()
+        if received_at is not None:
+            return IntakeRecord(alert_id, key_id, case_id, received_at)
+        record = await self.find(alert_id)  # settled before, by another delivery
+        assert record is not None  # settled rows are never deleted
         return record
 
     def _insert(self) -> PgInsert | SqliteInsert:
@@ -115,12 +123,3 @@ class AlertIntake:
                 AlertIntakeRow.alert_id == alert_id, AlertIntakeRow.case_id.is_(None)
             )
         )
-
-
-def _record(row: AlertIntakeRow) -> IntakeRecord:
-    return IntakeRecord(
-        alert_id=row.alert_id,
-        key_id=row.key_id,
-        case_id=row.case_id,
-        received_at=row.received_at,
-    )

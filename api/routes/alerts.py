@@ -1,9 +1,9 @@
 """Surveillance alerts: each opens a case for its key, joins the open one, or is a repeat."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api.deps import AppSettings, GroupWrites, Sessions, Surveillance, TemporalClient
-from api.intake import take_alert
+from api.intake import AlertsInFlight
 from api.schemas import AlertAccepted
 from domain.alerts import Alert
 
@@ -12,6 +12,7 @@ router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
 @router.post("", status_code=202, response_model=AlertAccepted)
 async def raise_alert(
+    request: Request,
     alert: Alert,
     caller: Surveillance,
     settings: AppSettings,
@@ -20,4 +21,5 @@ async def raise_alert(
     client: TemporalClient,
 ) -> AlertAccepted:
     """Hand the alert to its key's case: `opened`, `attached` or `duplicate` (same alert id)."""
-    return await take_alert(alert, settings.task_queue, sessions, writes, client)
+    in_flight: AlertsInFlight = request.app.state.alerts_in_flight
+    return await in_flight.take(alert, settings.task_queue, sessions, writes, client)
