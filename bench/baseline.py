@@ -15,6 +15,9 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
+from api.intake import signal_with_start
+from domain.alerts import Alert
+
 BASELINE_QUEUE = "bench-baseline"
 SINK_QUEUE = "bench-sink"  # no worker polls it: signal-with-start is measured on its own
 
@@ -95,6 +98,19 @@ async def signal_with_start_per_second(
     elapsed = time.perf_counter() - started
     await bounded([_terminate(client, f"bench-sink-{run}-{k}") for k in range(keys)], concurrency)
     return count / elapsed
+
+
+async def alerts_signal_with_start_per_second(
+    client: Client, alerts: list[Alert], task_queue: str, concurrency: int
+) -> float:
+    """The API's own signal-with-start for each alert, called directly: cases run as usual."""
+
+    def job(alert: Alert) -> Callable[[], Awaitable[object]]:
+        return lambda: signal_with_start(alert, task_queue, client)
+
+    started = time.perf_counter()
+    await bounded([job(alert) for alert in alerts], concurrency)
+    return len(alerts) / (time.perf_counter() - started)
 
 
 def _terminate(client: Client, workflow_id: str) -> Callable[[], Awaitable[object]]:
