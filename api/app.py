@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         # Everything loaded so far lives as long as the process; frozen, a full collection
         # no longer walks it (it took 40-70 ms, stalling every request in flight).
-        pass  # gc.freeze()
+        gc.freeze()
         try:
             yield
         finally:
