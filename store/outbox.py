@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -83,6 +84,10 @@ class OutboxEntry:
     body: str
 
 
+# OutboxEntry's fields in order, read straight from the table (no ORM objects on the hot path).
+_ENTRY_COLUMNS = tuple(OutboxRow.__table__.c[name] for name in OutboxEntry.__dataclass_fields__)
+
+
 def outbox_id_for(case_id: str, notice_id: str, channel: Channel) -> str:
     """The stable id of a (case, notice, channel) row; it travels in provider requests."""
     digest = hashlib.sha256(f"{case_id}\n{notice_id}\n{channel.value}".encode()).hexdigest()
@@ -133,15 +138,16 @@ class NotificationOutbox:
             "updated_at": now,
         }
         statement = self._insert(OutboxRow).values(**values).on_conflict_do_nothing()
-        await self._session.execute(statement)
-        entry = await self.get(outbox_id)
-        assert entry is not None  # inserted above or by a concurrent attempt
+        inserted = (await self._session.execute(statement.returning(*_ENTRY_COLUMNS))).first()
+        entry = _from_columns(inserted) if inserted else await self.get(outbox_id)
+        assert entry is not None  # inserted above or by an earlier attempt
         return entry
 
     async def get(self, outbox_id: str) -> OutboxEntry | None:
         """The row with this id, read fresh from the database."""
-        row = await self._row(outbox_id)
-        return _entry(row) if row else None
+        query = select(*_ENTRY_COLUMNS).where(OutboxRow.outbox_id == outbox_id)
+        row = (await self._session.execute(query)).first()
+        return _from_columns(row) if row else None
 
     async def for_case(self, case_id: str) -> list[OutboxEntry]:
         """Every notice row of a case, oldest first."""
@@ -163,44 +169,57 @@ class NotificationOutbox:
         self, outbox_id: str, recipient_hint: str, now: datetime
     ) -> OutboxEntry:
         """Count an attempt and mark its outcome unknown until the provider answers."""
-        row = await self._existing(outbox_id)
-        row.attempts += 1
-        row.in_doubt = True
-        row.last_attempt_at = now
-        row.recipient_hint = recipient_hint
-        row.updated_at = now
-        return _entry(row)
+        return await self._update(
+            outbox_id,
+            attempts=OutboxRow.attempts + 1,
+            in_doubt=True,
+            last_attempt_at=now,
+            recipient_hint=recipient_hint,
+            updated_at=now,
+        )
 
     async def mark_sent(
         self, outbox_id: str, provider: str, message_id: str | None, now: datetime
     ) -> OutboxEntry:
         """The provider accepted the message (a webhook may already have said more)."""
-        row = await self._existing(outbox_id)
-        if _RANK[DeliveryStatus(row.status)] < _RANK[DeliveryStatus.SENT]:
-            row.status = DeliveryStatus.SENT.value
-        row.provider = provider
-        row.provider_message_id = row.provider_message_id or message_id
-        row.in_doubt = False
-        row.error = None
-        row.updated_at = now
-        return _entry(row)
+        pending = OutboxRow.status == DeliveryStatus.PENDING.value
+        return await self._update(
+            outbox_id,
+            status=case((pending, DeliveryStatus.SENT.value), else_=OutboxRow.status),
+            provider=provider,
+            provider_message_id=func.coalesce(OutboxRow.provider_message_id, message_id),
+            in_doubt=False,
+            error=None,
+            updated_at=now,
+        )
 
     async def note_error(self, outbox_id: str, error: str, in_doubt: bool, now: datetime) -> None:
         """A transient failure: the row stays pending; `in_doubt` if the provider may have sent."""
-        row = await self._existing(outbox_id)
-        row.error = error[:500]
-        row.in_doubt = in_doubt
-        row.updated_at = now
+        await self._update(outbox_id, error=error[:500], in_doubt=in_doubt, updated_at=now)
 
     async def mark_failed(self, outbox_id: str, error: str, now: datetime) -> OutboxEntry:
         """The notice cannot go out on this channel; it is never tried again."""
-        row = await self._existing(outbox_id)
-        if _RANK[DeliveryStatus(row.status)] < _RANK[DeliveryStatus.FAILED]:
-            row.status = DeliveryStatus.FAILED.value
-            row.error = error[:500]
-        row.in_doubt = False
-        row.updated_at = now
-        return _entry(row)
+        not_final = OutboxRow.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENT.value])
+        return await self._update(
+            outbox_id,
+            status=case((not_final, DeliveryStatus.FAILED.value), else_=OutboxRow.status),
+            error=case((not_final, error[:500]), else_=OutboxRow.error),
+            in_doubt=False,
+            updated_at=now,
+        )
+
+    async def _update(self, outbox_id: str, **values: Any) -> OutboxEntry:
+        """One UPDATE … RETURNING on a row that must exist (the hot path of every send)."""
+        statement = (
+            update(OutboxRow)
+            .where(OutboxRow.outbox_id == outbox_id)
+            .values(**values)
+            .returning(*_ENTRY_COLUMNS)
+        )
+        row = (await self._session.execute(statement)).first()
+        if row is None:
+            raise LookupError(f"no outbox row {outbox_id}")
+        return _from_columns(row)
 
     async def apply_event(
         self,
@@ -247,12 +266,6 @@ class NotificationOutbox:
             .execution_options(populate_existing=True)
         )
 
-    async def _existing(self, outbox_id: str) -> OutboxRow:
-        row = await self._row(outbox_id)
-        if row is None:
-            raise LookupError(f"no outbox row {outbox_id}")
-        return row
-
 
 def _entry(row: OutboxRow) -> OutboxEntry:
     return OutboxEntry(
@@ -270,3 +283,10 @@ def _entry(row: OutboxRow) -> OutboxEntry:
         subject=row.subject,
         body=row.body,
     )
+
+
+def _from_columns(row: Row[Any]) -> OutboxEntry:
+    """An entry from a row of `_ENTRY_COLUMNS`."""
+    fields = row._asdict()
+    fields.update(channel=Channel(row.channel), status=DeliveryStatus(row.status))
+    return OutboxEntry(**fields)
