@@ -1,5 +1,6 @@
 """When a dependency is down or broken, callers still get JSON errors, never tracebacks."""
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -59,6 +60,27 @@ async def test_alert_refused_while_temporal_is_down_goes_through_when_retried(
     retried = await http.post("/v1/alerts", json=alert, headers=auth(Role.SURVEILLANCE))
 
     assert refused.status_code == 503
+    assert (retried.status_code, retried.json()["status"]) == (202, "opened")
+
+
+@pytest.mark.usefixtures("worker")
+async def test_repeats_waiting_on_a_failed_delivery_are_refused_too_not_called_duplicates(
+    api_settings: Settings, http: httpx.AsyncClient
+) -> None:
+    key = await register_key(http)
+    alert = alert_for(key, "medium")
+    down = api_settings.model_copy(update={"temporal_address": f"127.0.0.1:{_closed_port()}"})
+    async with _client(down) as http_while_down:
+        refused = await asyncio.gather(
+            *(
+                http_while_down.post("/v1/alerts", json=alert, headers=auth(Role.SURVEILLANCE))
+                for _ in range(3)
+            )
+        )
+
+    retried = await http.post("/v1/alerts", json=alert, headers=auth(Role.SURVEILLANCE))
+
+    assert [r.status_code for r in refused] == [503, 503, 503]
     assert (retried.status_code, retried.json()["status"]) == (202, "opened")
 
 
