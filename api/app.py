@@ -12,7 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.auth import TokenTable, generate_tokens
 from api.errors import install_error_handlers
-from api.intake import AlertsInFlight
+from api.intake import AlertsInFlight, IntakeStore
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.routes import include_routes
 from config.settings import Settings
@@ -20,6 +20,7 @@ from store.access import KeyViews
 from store.access_writer import AccessLogWriter
 from store.engine import make_engine, make_sessionmaker
 from store.group_commit import GroupCommit
+from store.loop_sqlite import LoopSqlite
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.group_commit = GroupCommit(app.state.sessionmaker)
         app.state.alerts_in_flight = AlertsInFlight()
+        app.state.intake_store = IntakeStore(
+            app.state.sessionmaker, app.state.group_commit, LoopSqlite.for_engine(engine)
+        )
         app.state.key_views = KeyViews(engine)
         app.state.access_log = AccessLogWriter(app.state.sessionmaker)
         app.state.access_log.start()
@@ -54,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.access_log.stop()  # the queued decisions first
             app.state.key_views.close()
+            app.state.intake_store.close()
             await engine.dispose()
 
     app = FastAPI(

@@ -33,8 +33,8 @@ from domain.ids import case_id_for, case_workflow_id
 from domain.keys import KeyStatus
 from domain.messages import SignalName
 from store.group_commit import GroupCommit
-from store.intake import AlertIntake, IntakeRecord
-from store.registry import KeyRecord, get_key
+from store.intake import AlertIntake, IntakeRecord, KeyOwner, LoopIntake
+from store.loop_sqlite import Busy, LoopSqlite
 from store.uow import run_write
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -56,7 +56,7 @@ class AlertsInFlight:
         self._answers: dict[str, asyncio.Future[AlertAccepted | None]] = {}
 
     async def take(
-        self, alert: Alert, task_queue: str, sessions: Sessions, writes: GroupCommit, client: Client
+        self, alert: Alert, task_queue: str, store: "IntakeStore", client: Client
     ) -> AlertAccepted:
         """Take the alert in, or answer `duplicate` once an earlier delivery here has settled."""
         earlier = self._answers.get(alert.alert_id)
@@ -67,11 +67,11 @@ class AlertsInFlight:
                 answer = None  # the store's claim decides, as for another process
             if answer is not None:
                 return AlertAccepted(case_id=answer.case_id, status=AlertStatus.DUPLICATE)
-            return await take_alert(alert, task_queue, sessions, writes, client)
+            return await take_alert(alert, task_queue, store, client)
         mine = self._answers[alert.alert_id] = asyncio.get_running_loop().create_future()
         answer = None
         try:
-            answer = await take_alert(alert, task_queue, sessions, writes, client)
+            answer = await take_alert(alert, task_queue, store, client)
             return answer
         finally:
             # None tells waiters this delivery failed: each then tries on its own.
@@ -79,57 +79,101 @@ class AlertsInFlight:
             del self._answers[alert.alert_id]
 
 
+class IntakeStore:
+    """Intake's store work: in the event loop on a SQLite file, else through the engine."""
+
+    def __init__(self, sessions: Sessions, writes: GroupCommit, loop: LoopSqlite | None) -> None:
+        self._sessions = sessions
+        self._writes = writes  # claims and settles of concurrent requests share transactions
+        self._loop = loop
+
+    async def look(self, alert: Alert) -> tuple[IntakeRecord | None, KeyOwner | None]:
+        """The alert id's record, if any, and its key's owner; a read, no write lock."""
+        if self._loop is not None:
+            try:
+                return self._loop.read(lambda connection: _look(LoopIntake(connection), alert))
+            except Busy:
+                pass  # the engine's connection waits for SQLite in its own thread
+        async with self._sessions() as session:
+            intake = AlertIntake(session)
+            return await intake.find(alert.alert_id), await intake.key_owner(alert.key_id)
+
+    async def claim(self, alert: Alert) -> tuple[IntakeRecord | None, bool]:
+        """(None, True) once claimed here; else the id's record and False."""
+        alert_id, key_id, now = alert.alert_id, alert.key_id, datetime.now(UTC)
+        if self._loop is not None:
+            return await self._loop.write(lambda c: LoopIntake(c).claim(alert_id, key_id, now))
+        return await self._writes.run(lambda s: AlertIntake(s).claim(alert_id, key_id, now))
+
+    async def settle(self, alert: Alert, case_id: str) -> IntakeRecord:
+        """The id's record with its case: this one, or the case a delivery settled first."""
+        alert_id, key_id, now = alert.alert_id, alert.key_id, datetime.now(UTC)
+        if self._loop is not None:
+            return await self._loop.write(
+                lambda c: LoopIntake(c).settle(alert_id, key_id, case_id, now)
+            )
+        return await self._writes.run(
+            lambda s: AlertIntake(s).settle(alert_id, key_id, case_id, now)
+        )
+
+    async def take_over(self, alert: Alert) -> bool:
+        """Take over a claim left unsettled for STALE_CLAIM (its holder likely died)."""
+        now = datetime.now(UTC)
+        return await run_write(
+            self._sessions,
+            lambda s: AlertIntake(s).take_over(alert.alert_id, now - STALE_CLAIM, now),
+        )
+
+    async def release(self, alert: Alert) -> None:
+        """Give the claim up, so that a retry of the alert can go through."""
+        await run_write(self._sessions, lambda s: AlertIntake(s).release(alert.alert_id))
+
+    def close(self) -> None:
+        """Close the event-loop connections, if any."""
+        if self._loop is not None:
+            self._loop.close()
+
+
+def _look(intake: LoopIntake, alert: Alert) -> tuple[IntakeRecord | None, KeyOwner | None]:
+    return intake.find(alert.alert_id), intake.key_owner(alert.key_id)
+
+
 async def take_alert(
-    alert: Alert, task_queue: str, sessions: Sessions, writes: GroupCommit, client: Client
+    alert: Alert, task_queue: str, store: IntakeStore, client: Client
 ) -> AlertAccepted:
     """Route the alert to its key's case and say how (opened, attached, duplicate)."""
-    async with sessions() as session:  # a plain read: repeats and refusals write nothing
-        previous = await AlertIntake(session).find(alert.alert_id)
-        key = await get_key(session, alert.key_id)
+    previous, key = await store.look(alert)
     if previous is not None and previous.case_id is not None:
         return _duplicate(previous)
     problem = _key_problem(alert, key)
     if problem is not None:
         raise problem
-    settled = await _claim(alert, sessions, writes)
+    settled = await _claim(alert, store)
     if settled is not None:
         return _duplicate(settled)
     try:
         case_id, started = await signal_with_start(alert, task_queue, client)
     except BaseException:
-        await run_write(sessions, lambda session: AlertIntake(session).release(alert.alert_id))
+        await store.release(alert)
         raise
-
-    async def settle(session: AsyncSession) -> IntakeRecord:
-        now = datetime.now(UTC)
-        return await AlertIntake(session).settle(alert.alert_id, alert.key_id, case_id, now)
-
-    record = await writes.run(settle)
+    record = await store.settle(alert, case_id)
     if record.case_id != case_id:  # our claim was taken over and settled first
         return _duplicate(record)
     status = AlertStatus.OPENED if started else AlertStatus.ATTACHED
     return AlertAccepted(case_id=case_id, status=status)
 
 
-async def _claim(alert: Alert, sessions: Sessions, writes: GroupCommit) -> IntakeRecord | None:
+async def _claim(alert: Alert, store: IntakeStore) -> IntakeRecord | None:
     """None once this request holds the claim; the settled record if another settled it."""
     loop = asyncio.get_running_loop()
     give_up = loop.time() + CLAIM_WAIT_SECONDS
-
-    async def claim(session: AsyncSession) -> tuple[IntakeRecord | None, bool]:
-        return await AlertIntake(session).claim(alert.alert_id, alert.key_id, datetime.now(UTC))
-
-    async def take_over(session: AsyncSession) -> bool:
-        now = datetime.now(UTC)
-        return await AlertIntake(session).take_over(alert.alert_id, now - STALE_CLAIM, now)
-
     while True:
-        held, claimed = await writes.run(claim)
+        held, claimed = await store.claim(alert)
         if claimed:
             return None
         if held is not None and held.case_id is not None:
             return held
-        if held is not None and await run_write(sessions, take_over):
+        if held is not None and await store.take_over(alert):
             return None
         if loop.time() > give_up:
             raise ApiError(
@@ -168,7 +212,7 @@ def _duplicate(record: IntakeRecord) -> AlertAccepted:
     return AlertAccepted(case_id=record.case_id, status=AlertStatus.DUPLICATE)
 
 
-def _key_problem(alert: Alert, key: KeyRecord | None) -> ApiError | None:
+def _key_problem(alert: Alert, key: KeyOwner | None) -> ApiError | None:
     if key is None:
         return ApiError(404, "unknown_key", f"key {alert.key_id} is not registered")
     if key.account_id != alert.account_id:

@@ -7,16 +7,20 @@ concurrent deliveries of the same id wait for it to settle and answer with its c
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import String, delete, select, update
+from sqlalchemy import Connection, Delete, Row, Select, String, Update, delete, select, update
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.dml import ReturningInsert
 
+from domain.keys import KeyStatus
 from store.base import Base, UTCDateTime
+from store.models import ApiKey
 
 
 class AlertIntakeRow(Base):
@@ -40,52 +44,99 @@ class IntakeRecord:
     received_at: datetime
 
 
+# Built per call, spelled alike on both backends (ON CONFLICT ... RETURNING).
+def _find(alert_id: str) -> Select[str, str, str | None, datetime]:
+    row = AlertIntakeRow
+    return select(row.alert_id, row.key_id, row.case_id, row.received_at).where(
+        row.alert_id == alert_id
+    )
+
+
+def _claim(dialect: str, alert_id: str, key_id: str, now: datetime) -> ReturningInsert[str]:
+    return (
+        _insert(dialect)
+        .values(alert_id=alert_id, key_id=key_id, case_id=None, received_at=now)
+        .on_conflict_do_nothing()
+        .returning(AlertIntakeRow.alert_id)
+    )
+
+
+def _settle(
+    dialect: str, alert_id: str, key_id: str, case_id: str, now: datetime
+) -> ReturningInsert[datetime]:
+    statement = _insert(dialect).values(
+        alert_id=alert_id, key_id=key_id, case_id=case_id, received_at=now
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[AlertIntakeRow.alert_id],
+        set_={"case_id": statement.excluded.case_id},
+        where=AlertIntakeRow.case_id.is_(None),
+    ).returning(AlertIntakeRow.received_at)
+
+
+def _take_over(alert_id: str, claimed_before: datetime, now: datetime) -> Update:
+    row = AlertIntakeRow
+    return (
+        update(row)
+        .where(row.alert_id == alert_id, row.case_id.is_(None), row.received_at < claimed_before)
+        .values(received_at=now)
+        .returning(row.alert_id)
+    )
+
+
+def _release(alert_id: str) -> Delete:
+    row = AlertIntakeRow
+    return delete(row).where(row.alert_id == alert_id, row.case_id.is_(None))
+
+
+def _insert(dialect: str) -> PgInsert | SqliteInsert:
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(AlertIntakeRow)
+
+
+class KeyOwner(NamedTuple):
+    """What intake checks an alert against: whose key it is, where, and whether it is live."""
+
+    account_id: str
+    exchange: str
+    status: KeyStatus
+
+
+def _key_owner(key_id: str) -> Select[str, str, str]:
+    return select(ApiKey.account_id, ApiKey.exchange, ApiKey.status).where(ApiKey.key_id == key_id)
+
+
+def _owner(row: Row[str, str, str] | None) -> KeyOwner | None:
+    return KeyOwner(row.account_id, row.exchange, KeyStatus(row.status)) if row else None
+
+
 class AlertIntake:
-    """Repository over `alert_intake`; the caller owns the transaction."""
+    """Repository over `alert_intake` in an async session; the caller owns the transaction."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._dialect = session.get_bind().dialect.name
 
     async def find(self, alert_id: str) -> IntakeRecord | None:
         """The record of an alert id already received, if any."""
-        row = (
-            await self._session.execute(
-                select(
-                    AlertIntakeRow.alert_id,
-                    AlertIntakeRow.key_id,
-                    AlertIntakeRow.case_id,
-                    AlertIntakeRow.received_at,
-                ).where(AlertIntakeRow.alert_id == alert_id)
-            )
-        ).first()
+        row = (await self._session.execute(_find(alert_id))).first()
         return IntakeRecord(*row) if row else None
+
+    async def key_owner(self, key_id: str) -> KeyOwner | None:
+        """The registered key's owner and status, or None."""
+        return _owner((await self._session.execute(_key_owner(key_id))).first())
 
     async def claim(
         self, alert_id: str, key_id: str, now: datetime
     ) -> tuple[IntakeRecord | None, bool]:
         """Claim an alert id: (None, True) when this call claimed it, else (its record, False)."""
-        statement = (
-            self._insert()
-            .values(alert_id=alert_id, key_id=key_id, case_id=None, received_at=now)
-            .on_conflict_do_nothing()
-            .returning(AlertIntakeRow.alert_id)
-        )
+        statement = _claim(self._dialect, alert_id, key_id, now)
         if (await self._session.execute(statement)).scalar_one_or_none() is not None:
             return None, True
         return await self.find(alert_id), False
 
     async def take_over(self, alert_id: str, claimed_before: datetime, now: datetime) -> bool:
         """Take a claim whose holder gave no news since `claimed_before` (it likely died)."""
-        result = await self._session.execute(
-            update(AlertIntakeRow)
-            .where(
-                AlertIntakeRow.alert_id == alert_id,
-                AlertIntakeRow.case_id.is_(None),
-                AlertIntakeRow.received_at < claimed_before,
-            )
-            .values(received_at=now)
-            .returning(AlertIntakeRow.alert_id)
-        )
+        result = await self._session.execute(_take_over(alert_id, claimed_before, now))
         return result.scalar_one_or_none() is not None
 
     async def settle(self, alert_id: str, key_id: str, case_id: str, now: datetime) -> IntakeRecord:
@@ -93,33 +144,46 @@ class AlertIntake:
 
         Written as an upsert: a claim taken over and released meanwhile is simply redone.
         """
-        statement = self._insert().values(
-            alert_id=alert_id, key_id=key_id, case_id=case_id, received_at=now
-        )
-        settled = await self._session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[AlertIntakeRow.alert_id],
-                set_={"case_id": statement.excluded.case_id},
-                where=AlertIntakeRow.case_id.is_(None),
-            ).returning(AlertIntakeRow.received_at)
-        )
-        received_at = settled.scalar_one_or_none()
+        statement = _settle(self._dialect, alert_id, key_id, case_id, now)
+        received_at = (await self._session.execute(statement)).scalar_one_or_none()
         if received_at is not None:
             return IntakeRecord(alert_id, key_id, case_id, received_at)
         record = await self.find(alert_id)  # settled before, by another delivery
         assert record is not None  # settled rows are never deleted
         return record
 
-    def _insert(self) -> PgInsert | SqliteInsert:
-        # ON CONFLICT is spelled the same on both backends, but built per dialect.
-        if self._session.get_bind().dialect.name == "postgresql":
-            return pg_insert(AlertIntakeRow)
-        return sqlite_insert(AlertIntakeRow)
-
     async def release(self, alert_id: str) -> None:
         """Give up an unsettled claim, so that a retry of the alert can go through."""
-        await self._session.execute(
-            delete(AlertIntakeRow).where(
-                AlertIntakeRow.alert_id == alert_id, AlertIntakeRow.case_id.is_(None)
-            )
-        )
+        await self._session.execute(_release(alert_id))
+
+
+class LoopIntake:
+    """The same operations on a SQLite connection in the event loop (`store.loop_sqlite`)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def find(self, alert_id: str) -> IntakeRecord | None:
+        """The record of an alert id already received, if any."""
+        row = self._connection.execute(_find(alert_id)).first()
+        return IntakeRecord(*row) if row else None
+
+    def key_owner(self, key_id: str) -> KeyOwner | None:
+        """As `AlertIntake.key_owner`."""
+        return _owner(self._connection.execute(_key_owner(key_id)).first())
+
+    def claim(self, alert_id: str, key_id: str, now: datetime) -> tuple[IntakeRecord | None, bool]:
+        """As `AlertIntake.claim`."""
+        if self._connection.execute(_claim("sqlite", alert_id, key_id, now)).first():
+            return None, True
+        return self.find(alert_id), False
+
+    def settle(self, alert_id: str, key_id: str, case_id: str, now: datetime) -> IntakeRecord:
+        """As `AlertIntake.settle`."""
+        settled = self._connection.execute(_settle("sqlite", alert_id, key_id, case_id, now))
+        received_at = settled.scalar_one_or_none()
+        if received_at is not None:
+            return IntakeRecord(alert_id, key_id, case_id, received_at)
+        record = self.find(alert_id)
+        assert record is not None  # settled rows are never deleted
+        return record

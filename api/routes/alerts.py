@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter, Request
 
-from api.deps import AppSettings, GroupWrites, Sessions, Surveillance, TemporalClient
-from api.intake import AlertsInFlight
+from api.deps import AppSettings, Surveillance, TemporalClient
+from api.intake import AlertsInFlight, IntakeStore
 from api.schemas import AlertAccepted
 from domain.alerts import Alert
 
@@ -16,10 +16,9 @@ async def raise_alert(
     alert: Alert,
     caller: Surveillance,
     settings: AppSettings,
-    sessions: Sessions,
-    writes: GroupWrites,
     client: TemporalClient,
 ) -> AlertAccepted:
     """Hand the alert to its key's case: `opened`, `attached` or `duplicate` (same alert id)."""
     in_flight: AlertsInFlight = request.app.state.alerts_in_flight
-    return await in_flight.take(alert, settings.task_queue, sessions, writes, client)
+    store: IntakeStore = request.app.state.intake_store
+    return await in_flight.take(alert, settings.task_queue, store, client)

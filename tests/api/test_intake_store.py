@@ -5,7 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.intake import IntakeStore
+from domain.alerts import Alert
+from store.group_commit import GroupCommit
 from store.intake import AlertIntake
+from store.loop_sqlite import LoopSqlite
 from store.uow import run_write
 from tests.store.databases import database_url, sessions
 
@@ -61,3 +65,54 @@ async def test_only_a_stale_claim_is_taken_over(sessions: Sessions) -> None:
     stale = await run_write(sessions, lambda s: take_over(s, NOW + timedelta(minutes=1)))
 
     assert (fresh, stale) == (False, True)
+
+
+def _store(sessions: Sessions) -> IntakeStore:
+    """What the API uses: event-loop SQLite on a SQLite file, the engine on PostgreSQL."""
+    engine = sessions.kw["bind"]
+    return IntakeStore(sessions, GroupCommit(sessions), LoopSqlite.for_engine(engine))
+
+
+def _alert(alert_id: str) -> Alert:
+    return Alert(
+        alert_id=alert_id,
+        key_id="key-1",
+        account_id="acct-1",
+        exchange="upbit",
+        kind="key_sharing",
+        severity="high",
+        observed_at=NOW,
+    )
+
+
+async def test_intake_store_lets_one_of_concurrent_claims_win_and_keeps_the_first_case(
+    sessions: Sessions,
+) -> None:
+    store = _store(sessions)
+    alert = _alert("sv-5")
+
+    claims = await asyncio.gather(*(store.claim(alert) for _ in range(8)))
+    first = await store.settle(alert, "key-1.run-a")
+    second = await store.settle(alert, "key-1.run-b")
+    seen, _ = await store.look(alert)
+    store.close()
+
+    assert sorted(claimed for _, claimed in claims) == [False] * 7 + [True]
+    assert first.case_id == second.case_id == "key-1.run-a"
+    assert seen is not None and seen.case_id == "key-1.run-a"
+
+
+async def test_intake_store_reads_the_key_owner_and_a_released_claim_is_claimable(
+    sessions: Sessions,
+) -> None:
+    store = _store(sessions)
+    alert = _alert("sv-6")
+
+    _, owner = await store.look(alert)
+    _, claimed = await store.claim(alert)
+    await store.release(alert)
+    _, again = await store.claim(alert)
+    store.close()
+
+    assert owner is None  # no such key registered in this store
+    assert claimed and again

@@ -1,0 +1,80 @@
+"""SQLite in the event loop: writes wait for another process's lock asleep, reads see commits."""
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+
+from store.loop_sqlite import LoopSqlite
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    path = str(tmp_path / "loop.db")
+    with sqlite3.connect(path) as setup:
+        setup.execute("PRAGMA journal_mode=WAL")
+        setup.execute("CREATE TABLE notes (n INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    return path
+
+
+def _insert(n: int) -> Callable[[Connection], int]:
+    def work(connection: Connection) -> int:
+        connection.execute(text("INSERT INTO notes (n, body) VALUES (:n, 'x')"), {"n": n})
+        return n
+
+    return work
+
+
+def _count(connection: Connection) -> int:
+    return int(connection.execute(text("SELECT count(*) FROM notes")).scalar_one())
+
+
+async def test_write_waits_for_another_connection_s_lock_without_blocking_the_loop(
+    database: str,
+) -> None:
+    loop_db = LoopSqlite(database)
+    other = sqlite3.connect(database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.001)
+
+    ticker = asyncio.create_task(tick())
+    writing = asyncio.create_task(loop_db.write(_insert(1)))
+    await asyncio.sleep(0.1)
+    waited = not writing.done()
+    other.execute("COMMIT")
+    written = await asyncio.wait_for(writing, 5)
+    ticker.cancel()
+
+    assert waited and written == 1
+    assert ticks > 20  # the loop kept running while the write waited
+    assert loop_db.read(_count) == 1
+    other.close()
+    loop_db.close()
+
+
+async def test_failed_write_rolls_back_and_reads_see_other_connections_commits(
+    database: str,
+) -> None:
+    loop_db = LoopSqlite(database)
+
+    def half_then_fail(connection: Connection) -> None:
+        _insert(1)(connection)
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError):
+        await loop_db.write(half_then_fail)
+    other = sqlite3.connect(database, isolation_level=None)
+    other.execute("INSERT INTO notes (n, body) VALUES (2, 'y')")
+
+    assert loop_db.read(_count) == 1  # only the other connection's row
+    other.close()
+    loop_db.close()
