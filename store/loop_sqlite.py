@@ -43,8 +43,9 @@ class LoopSqlite:
     """A reader and a writer connection to one SQLite file, for use from the event loop."""
 
     def __init__(self, path: str) -> None:
-        self._reader = _engine(path, immediate=False)
-        self._writer = _engine(path, immediate=True)
+        self._engines = (_engine(path, writer=False), _engine(path, writer=True))
+        # Held open: a pool checkout per statement would cost more than the statement.
+        self._reads, self._writes = (engine.connect() for engine in self._engines)
 
     @classmethod
     def for_engine(cls, engine: AsyncEngine) -> "LoopSqlite | None":
@@ -57,41 +58,58 @@ class LoopSqlite:
     def read(self, work: Callable[[Connection], T]) -> T:
         """Run `work`'s SELECTs now, each its own read transaction; raises Busy if SQLite is."""
         try:
-            with self._reader.connect() as connection:
-                return work(connection)
+            return work(self._reads)
         except OperationalError as error:
             if _is_busy(error):
                 raise Busy(str(error.orig)) from error
             raise
+        finally:
+            self._reads.rollback()  # only SQLAlchemy's bookkeeping: the driver autocommits
 
     async def write(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one write transaction and commit it; waits (asleep) for the lock."""
         loop = asyncio.get_running_loop()
         give_up = loop.time() + BUSY_GIVE_UP_SECONDS
         pause = _FIRST_PAUSE
+        driver = self._writes.connection.driver_connection
+        assert driver is not None
         while True:
             try:
-                with self._writer.begin() as connection:
-                    return work(connection)
-            except OperationalError as error:
-                if not _is_busy(error) or loop.time() > give_up:
+                driver.execute("BEGIN IMMEDIATE")  # fails at once while another writer holds it
+            except sqlite3.OperationalError as error:
+                if not _is_busy_message(str(error)) or loop.time() > give_up:
                     raise
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, _LONGEST_PAUSE)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _LONGEST_PAUSE)
+                continue
+            try:
+                result = work(self._writes)
+            except BaseException:
+                self._writes.rollback()
+                if driver.in_transaction:  # `work` failed before SQLAlchemy saw a statement
+                    driver.execute("ROLLBACK")
+                raise
+            self._writes.commit()
+            if driver.in_transaction:  # `work` ran no statement, so SQLAlchemy began nothing
+                driver.execute("COMMIT")
+            return result
 
     def close(self) -> None:
         """Close both connections."""
-        self._reader.dispose()
-        self._writer.dispose()
+        for connection, engine in zip((self._reads, self._writes), self._engines, strict=True):
+            connection.close()
+            engine.dispose()
 
 
 def _is_busy(error: OperationalError) -> bool:
-    return isinstance(error.orig, sqlite3.OperationalError) and (
-        "locked" in str(error.orig) or "busy" in str(error.orig)
-    )
+    return isinstance(error.orig, sqlite3.OperationalError) and _is_busy_message(str(error.orig))
 
 
-def _engine(path: str, *, immediate: bool) -> Engine:
+def _is_busy_message(message: str) -> bool:
+    return "locked" in message or "busy" in message
+
+
+def _engine(path: str, *, writer: bool) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
         poolclass=StaticPool,  # one connection, used only from the loop thread
@@ -100,17 +118,11 @@ def _engine(path: str, *, immediate: bool) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # SQLAlchemy's BEGIN below, not pysqlite's
+        dbapi_conn.isolation_level = None  # no implicit BEGIN: reads autocommit, writes say so
         dbapi_conn.execute("PRAGMA foreign_keys=ON")
-        if immediate:
+        if writer:
             dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
         else:
             dbapi_conn.execute("PRAGMA query_only=ON")
-
-    if immediate:
-
-        @event.listens_for(engine, "begin")
-        def _begin(connection: Connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

@@ -78,3 +78,15 @@ async def test_failed_write_rolls_back_and_reads_see_other_connections_commits(
     assert loop_db.read(_count) == 1  # only the other connection's row
     other.close()
     loop_db.close()
+
+
+async def test_write_that_runs_no_statement_leaves_no_lock_behind(database: str) -> None:
+    loop_db = LoopSqlite(database)
+
+    await loop_db.write(lambda connection: None)
+    other = sqlite3.connect(database, timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # would fail at once if the write lock were still held
+    other.execute("ROLLBACK")
+
+    other.close()
+    loop_db.close()
