@@ -12,7 +12,11 @@ the loop thread, on two connections of a synchronous engine:
 - writes in `BEGIN IMMEDIATE` transactions that run start to finish without an await, so
   nothing else in the process interleaves. With a zero busy timeout a lock held by
   another process (or by an aiosqlite writer of this one) fails the BEGIN at once, and
-  the write is retried after a short asyncio sleep: the loop never blocks on a lock.
+  it is tried again after a short asyncio sleep: the loop never blocks on a lock.
+  Writes queue for one writer task, which takes the lock once for everything queued
+  (each write in its own savepoint, so one failing write fails only its caller): one
+  poller keeps trying often enough to catch the short gaps another process leaves
+  between its transactions, and the lock is held for well under a millisecond.
 
 The write connection never checkpoints the WAL itself (the engine's connections do), so
 a commit never stalls the loop copying pages. Other backends have no use for this: their
@@ -32,7 +36,10 @@ from sqlalchemy.pool import StaticPool
 T = TypeVar("T")
 
 BUSY_GIVE_UP_SECONDS = 30.0  # as long as the engine's own busy timeout
-_FIRST_PAUSE, _LONGEST_PAUSE = 0.001, 0.02
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.0005, 0.002  # one poller, so it can afford to be keen
+
+
+_Queued = tuple[Callable[[Connection], Any], "asyncio.Future[Any]"]
 
 
 class Busy(Exception):
@@ -46,6 +53,11 @@ class LoopSqlite:
         self._engines = (_engine(path, writer=False), _engine(path, writer=True))
         # Held open: a pool checkout per statement would cost more than the statement.
         self._reads, self._writes = (engine.connect() for engine in self._engines)
+        driver = self._writes.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        self._driver = driver
+        self._queued: list[_Queued] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @classmethod
     def for_engine(cls, engine: AsyncEngine) -> "LoopSqlite | None":
@@ -67,32 +79,69 @@ class LoopSqlite:
             self._reads.rollback()  # only SQLAlchemy's bookkeeping: the driver autocommits
 
     async def write(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` in one write transaction and commit it; waits (asleep) for the lock."""
+        """Run `work` in the next write transaction; returns once that committed."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((work, future))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_queued())
+        return await future
+
+    async def _write_queued(self) -> None:
+        try:
+            while self._queued:
+                await self._take_lock()
+                batch, self._queued = self._queued, []
+                self._run_batch(batch)
+        except BaseException as error:  # the lock never came (or the loop is closing)
+            for _, future in self._queued:
+                if not future.done():
+                    future.set_exception(error)
+            self._queued = []
+            raise
+        finally:
+            self._writer = None
+
+    async def _take_lock(self) -> None:
+        """BEGIN IMMEDIATE, tried until no other writer holds the database."""
         loop = asyncio.get_running_loop()
         give_up = loop.time() + BUSY_GIVE_UP_SECONDS
         pause = _FIRST_PAUSE
-        driver = self._writes.connection.driver_connection
-        assert driver is not None
         while True:
             try:
-                driver.execute("BEGIN IMMEDIATE")  # fails at once while another writer holds it
+                self._driver.execute("BEGIN IMMEDIATE")
+                return
             except sqlite3.OperationalError as error:
                 if not _is_busy_message(str(error)) or loop.time() > give_up:
                     raise
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, _LONGEST_PAUSE)
-                continue
-            try:
-                result = work(self._writes)
-            except BaseException:
-                self._writes.rollback()
-                if driver.in_transaction:  # `work` failed before SQLAlchemy saw a statement
-                    driver.execute("ROLLBACK")
-                raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _LONGEST_PAUSE)
+
+    def _run_batch(self, batch: list[_Queued]) -> None:
+        """Each write in a savepoint, then one commit; every caller learns its own outcome."""
+        outcomes: list[tuple[bool, Any]] = []
+        committed = False
+        try:
+            for work, _ in batch:
+                try:
+                    with self._writes.begin_nested():
+                        outcomes.append((True, work(self._writes)))
+                except Exception as error:
+                    outcomes.append((False, error))
             self._writes.commit()
-            if driver.in_transaction:  # `work` ran no statement, so SQLAlchemy began nothing
-                driver.execute("COMMIT")
-            return result
+            committed = True
+        except BaseException as error:
+            self._writes.rollback()
+            outcomes = [(False, error)] * len(batch)
+        finally:
+            if self._driver.in_transaction:  # SQLAlchemy began nothing, so it ended nothing
+                self._driver.execute("COMMIT" if committed else "ROLLBACK")
+        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+            if future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
 
     def close(self) -> None:
         """Close both connections."""

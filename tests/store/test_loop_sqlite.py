@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 
 from store.loop_sqlite import LoopSqlite
 
@@ -89,4 +90,23 @@ async def test_write_that_runs_no_statement_leaves_no_lock_behind(database: str)
     other.execute("ROLLBACK")
 
     other.close()
+    loop_db.close()
+
+
+async def test_writes_queued_together_fail_one_by_one(database: str) -> None:
+    loop_db = LoopSqlite(database)
+
+    def duplicate(connection: Connection) -> int:
+        return _insert(7)(connection)  # same primary key as the write before it
+
+    results = await asyncio.gather(
+        loop_db.write(_insert(7)),
+        loop_db.write(duplicate),
+        loop_db.write(_insert(8)),
+        return_exceptions=True,
+    )
+
+    assert results[0] == 7 and results[2] == 8
+    assert isinstance(results[1], IntegrityError)
+    assert loop_db.read(_count) == 2
     loop_db.close()
