@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, Select, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.effects import AuditFact
@@ -91,39 +91,62 @@ async def append_facts(session: AsyncSession, facts: Sequence[AuditFact], now: d
     for fact in facts:
         check_payload(fact.payload)
     await lock_audit_chain(session)
-    query = select(AuditEntry.event_id).where(AuditEntry.event_id.in_({f.event_id for f in facts}))
-    wanted = {fact.event_id for fact in facts} - set(await session.scalars(query))
-    if not wanted:
+    recorded = set(await session.scalars(_recorded(facts)))
+    head = (await session.execute(_HEAD)).first() if len(recorded) < len(facts) else None
+    rows = _chain_rows(facts, recorded, head, now)
+    if rows:
+        await session.execute(insert(AuditEntry), rows)
+    return len(rows)
+
+
+def append_facts_now(connection: Connection, facts: Sequence[AuditFact], now: datetime) -> int:
+    """`append_facts` on a SQLite connection that already holds the write lock (loop_sqlite)."""
+    if not facts:
         return 0
-    head = (
-        await session.execute(
-            select(AuditEntry.seq, AuditEntry.row_hash).order_by(AuditEntry.seq.desc()).limit(1)
-        )
-    ).first()
-    seq, prev = (head.seq, head.row_hash) if head else (0, GENESIS)
-    written = 0
     for fact in facts:
-        if fact.event_id not in wanted:
+        check_payload(fact.payload)
+    recorded = set(connection.scalars(_recorded(facts)))
+    head = connection.execute(_HEAD).first() if len(recorded) < len(facts) else None
+    rows = _chain_rows(facts, recorded, head, now)
+    if rows:
+        connection.execute(insert(AuditEntry), rows)
+    return len(rows)
+
+
+_HEAD = select(AuditEntry.seq, AuditEntry.row_hash).order_by(AuditEntry.seq.desc()).limit(1)
+
+
+def _recorded(facts: Sequence[AuditFact]) -> Select[str]:
+    return select(AuditEntry.event_id).where(AuditEntry.event_id.in_({f.event_id for f in facts}))
+
+
+def _chain_rows(
+    facts: Sequence[AuditFact], recorded: set[str], head: Row[int, str] | None, now: datetime
+) -> list[dict[str, Any]]:
+    """The new rows, chained on from `head`; facts already recorded (or repeated) are skipped."""
+    seq, prev = (head.seq, head.row_hash) if head else (0, GENESIS)
+    seen = set(recorded)
+    rows: list[dict[str, Any]] = []
+    for fact in facts:
+        if fact.event_id in seen:
             continue  # already recorded, or repeated earlier in this batch
-        wanted.discard(fact.event_id)
+        seen.add(fact.event_id)
         seq += 1
-        entry = AuditEntry(
-            seq=seq,
-            event_id=fact.event_id,
-            event_type=fact.event_type,
-            case_id=fact.case_id,
-            key_id=fact.key_id,
-            actor=fact.actor,
-            occurred_at=fact.occurred_at,
-            recorded_at=now,
-            payload=canonical_json(fact.payload),
-            prev_hash=prev,
-        )
-        entry.row_hash = prev = _hash_of(entry)
-        session.add(entry)
-        written += 1
-    await session.flush()
-    return written
+        row: dict[str, Any] = {
+            "seq": seq,
+            "event_id": fact.event_id,
+            "event_type": fact.event_type,
+            "case_id": fact.case_id,
+            "key_id": fact.key_id,
+            "actor": fact.actor,
+            "occurred_at": fact.occurred_at,
+            "recorded_at": now,
+            "payload": canonical_json(fact.payload),
+            "prev_hash": prev,
+        }
+        row["row_hash"] = prev = row_hash(**row)
+        rows.append(row)
+    return rows
 
 
 def _record(entry: AuditEntry) -> AuditRecord:

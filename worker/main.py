@@ -22,6 +22,7 @@ from config.settings import Settings
 from domain.policy import PolicyError
 from store.engine import make_engine, make_sessionmaker
 from store.group_commit import GroupCommit
+from store.loop_sqlite import LoopSqlite
 from workflows.key_case import KeyCaseWorkflow
 
 log = logging.getLogger("keycase.worker")
@@ -43,6 +44,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         data_converter=pydantic_data_converter,
     )
     writes = GroupCommit(sessions)  # one queue for every activity's store writes
+    loop_sqlite = LoopSqlite.for_engine(engine)
     notices = NoticeActivities(
         sessions, channels.email, channels.sms, NoticeRenderer(), writes=writes
     )
@@ -53,7 +55,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         activities=[
             PolicyActivities(policy).load_policy,
             KeyActivities(sessions, writes=writes).apply_key_measure,
-            AuditActivities(sessions, writes=writes).record_case_facts,
+            AuditActivities(sessions, writes=writes, loop=loop_sqlite).record_case_facts,
             notices.send_notice,
         ],
         max_cached_workflows=settings.max_cached_workflows,
@@ -75,6 +77,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             await stop.wait()
             log.info("stopping: finishing running activities (up to %s)", GRACEFUL_SHUTDOWN)
     finally:
+        if loop_sqlite is not None:
+            loop_sqlite.close()
         await engine.dispose()
     log.info("worker stopped")
 

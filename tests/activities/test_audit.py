@@ -10,6 +10,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.audit import AuditActivities
 from domain.effects import RecordCaseFactsInput
 from store.audit import audit_rows, verify
+from store.loop_sqlite import LoopSqlite
 from tests.store.databases import database_url, sessions
 from tests.store.factories import T0, fact
 
@@ -19,11 +20,17 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 async def record(sessions: Sessions, *event_ids: str, **payload: object) -> int:
+    """As the worker records: in the event loop on a SQLite file, else through the engine."""
     facts = [fact(event_id, "stage.changed", **payload) for event_id in event_ids]
-    activities = AuditActivities(sessions, clock=lambda: T0)
-    result = await ActivityEnvironment().run(
-        activities.record_case_facts, RecordCaseFactsInput(facts=facts)
-    )
+    loop = LoopSqlite.for_engine(sessions.kw["bind"])
+    activities = AuditActivities(sessions, clock=lambda: T0, loop=loop)
+    try:
+        result = await ActivityEnvironment().run(
+            activities.record_case_facts, RecordCaseFactsInput(facts=facts)
+        )
+    finally:
+        if loop is not None:
+            loop.close()
     return result.appended
 
 
