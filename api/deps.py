@@ -13,7 +13,6 @@ from api.errors import ApiError
 from config.settings import Settings
 from store.access import KeyViews
 from store.access_writer import AccessLogWriter
-from store.group_commit import GroupCommit
 
 _bearer = HTTPBearer(auto_error=False, description="`KEYCASE_API_TOKENS` token")
 
@@ -62,11 +61,6 @@ async def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     return sessions
 
 
-async def _group_commit(request: Request) -> GroupCommit:
-    group_commit: GroupCommit = request.app.state.group_commit
-    return group_commit
-
-
 async def _access_log(request: Request) -> AccessLogWriter:
     writer: AccessLogWriter = request.app.state.access_log
     return writer
@@ -87,8 +81,6 @@ AppSettings = Annotated[Settings, Depends(_settings)]
 # so the commit happens before the response is sent, not after.
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 TemporalClient = Annotated[Client, Depends(_temporal)]
-# Small hot-path writes (alert intake) that share transactions across requests.
-GroupWrites = Annotated[GroupCommit, Depends(_group_commit)]
 # The gateway's fresh reads of the registry.
 KeyReads = Annotated[KeyViews, Depends(_key_views)]
 # Gateway decisions' access-log rows, written in batches behind the answers.

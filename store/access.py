@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from domain.gateway import GatewayDecision, KeyView, decide
 from domain.keys import KeyStatus, Permission
+from store.loop_sqlite import sqlite_file
 from store.models import AccessLogEntry, ApiKey
 
 _IP_COLUMN = AccessLogEntry.__table__.c.ip.type.length or 64  # type: ignore[attr-defined]
@@ -80,14 +81,6 @@ class KeyViews:
             value if decode is None or value is None else decode(value)
             for decode, value in zip(self._decoders, row, strict=True)
         )
-
-
-def sqlite_file(engine: AsyncEngine) -> str | None:
-    """The path of the engine's SQLite database file; None for other backends and memory."""
-    path = engine.url.database
-    if engine.dialect.name != "sqlite" or not path or path == ":memory:" or engine.url.query:
-        return None
-    return path
 
 
 def _sqlite_reader(engine: AsyncEngine) -> sqlite3.Connection | None:

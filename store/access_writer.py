@@ -33,9 +33,9 @@ from sqlalchemy import Table, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from store.access import sqlite_file
+from store.loop_sqlite import sqlite_file
 from store.models import AccessLogEntry
-from store.uow import _in_process_writer_lock, run_write
+from store.uow import in_process_writer_lock, run_write
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class AccessLogWriter:
             await run_write(self._sessions, partial(_insert, rows=batch))
             return
         # Queued behind this process's other writers, as run_write would queue it.
-        async with _in_process_writer_lock(self._sessions):
+        async with in_process_writer_lock(self._sessions):
             await asyncio.to_thread(self._sqlite.write, batch)
 
 

@@ -42,6 +42,14 @@ _FIRST_PAUSE, _LONGEST_PAUSE = 0.0005, 0.002  # one poller, so it can afford to 
 _Queued = tuple[Callable[[Connection], Any], "asyncio.Future[Any]"]
 
 
+def sqlite_file(engine: AsyncEngine) -> str | None:
+    """The path of the engine's SQLite database file; None for other backends and memory."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:" or engine.url.query:
+        return None
+    return path
+
+
 class Busy(Exception):
     """SQLite answered busy to a read (recovery, a restarting checkpoint): read elsewhere."""
 
@@ -62,10 +70,8 @@ class LoopSqlite:
     @classmethod
     def for_engine(cls, engine: AsyncEngine) -> "LoopSqlite | None":
         """Connections to the engine's SQLite file; None for other backends and memory."""
-        path = engine.url.database
-        if engine.dialect.name != "sqlite" or not path or path == ":memory:" or engine.url.query:
-            return None
-        return cls(path)
+        path = sqlite_file(engine)
+        return None if path is None else cls(path)
 
     def read(self, work: Callable[[Connection], T]) -> T:
         """Run `work`'s SELECTs now, each its own read transaction; raises Busy if SQLite is."""

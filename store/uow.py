@@ -68,7 +68,7 @@ async def lock_audit_chain(session: AsyncSession) -> None:
 _sqlite_writers: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-def _in_process_writer_lock(
+def in_process_writer_lock(
     sessions: async_sessionmaker[AsyncSession],
 ) -> AbstractAsyncContextManager[object]:
     engine = sessions.kw.get("bind")
@@ -99,7 +99,7 @@ async def run_write(
     """Run `work` in one locked transaction and commit it; retry the whole unit on conflict."""
     for attempt in range(1, attempts + 1):
         try:
-            async with _in_process_writer_lock(sessions), sessions() as session:
+            async with in_process_writer_lock(sessions), sessions() as session:
                 await lock_for_write(session)
                 result = await work(session)
                 await session.commit()
