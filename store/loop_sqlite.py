@@ -112,22 +112,39 @@ class LoopSqlite:
         loop = asyncio.get_running_loop()
         give_up = loop.time() + BUSY_GIVE_UP_SECONDS
         pause = _FIRST_PAUSE
-        while True:
-            try:
-                self._driver.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if not _is_busy_message(str(error)) or loop.time() > give_up:
-                    raise
+        while not self._try_lock():
+            if loop.time() > give_up:
+                raise TimeoutError(f"SQLite stayed locked for {BUSY_GIVE_UP_SECONDS:g} s")
             await asyncio.sleep(pause)
             pause = min(pause * 2, _LONGEST_PAUSE)
 
+    def _try_lock(self) -> bool:
+        """BEGIN IMMEDIATE once: False if another writer holds the database."""
+        try:
+            self._driver.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if _is_busy_message(str(error)):
+                return False
+            raise
+        return True
+
     def _run_batch(self, batch: list[_Queued]) -> None:
-        """Each write in a savepoint, then one commit; every caller learns its own outcome."""
+        """Run the queued writes under the lock just taken; each caller learns its outcome."""
+        outcomes = self._run_locked([work for work, _ in batch])
+        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+            if future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+    def _run_locked(self, works: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
+        """Each write in a savepoint, then one commit: (True, result) or (False, error) each."""
         outcomes: list[tuple[bool, Any]] = []
         committed = False
         try:
-            for work, _ in batch:
+            for work in works:
                 try:
                     with self._writes.begin_nested():
                         outcomes.append((True, work(self._writes)))
@@ -137,17 +154,11 @@ class LoopSqlite:
             committed = True
         except BaseException as error:
             self._writes.rollback()
-            outcomes = [(False, error)] * len(batch)
+            outcomes = [(False, error)] * len(works)
         finally:
             if self._driver.in_transaction:  # SQLAlchemy began nothing, so it ended nothing
                 self._driver.execute("COMMIT" if committed else "ROLLBACK")
-        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-            if future.done():
-                continue
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+        return outcomes
 
     def close(self) -> None:
         """Close both connections."""

@@ -95,18 +95,24 @@ async def test_write_that_runs_no_statement_leaves_no_lock_behind(database: str)
 
 async def test_writes_queued_together_fail_one_by_one(database: str) -> None:
     loop_db = LoopSqlite(database)
+    other = sqlite3.connect(database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the writes queue up behind another process's lock
 
     def duplicate(connection: Connection) -> int:
         return _insert(7)(connection)  # same primary key as the write before it
 
-    results = await asyncio.gather(
+    writes = asyncio.gather(
         loop_db.write(_insert(7)),
         loop_db.write(duplicate),
         loop_db.write(_insert(8)),
         return_exceptions=True,
     )
+    await asyncio.sleep(0.05)
+    other.execute("COMMIT")
+    results = await asyncio.wait_for(writes, 5)
 
     assert results[0] == 7 and results[2] == 8
     assert isinstance(results[1], IntegrityError)
     assert loop_db.read(_count) == 2
+    other.close()
     loop_db.close()
