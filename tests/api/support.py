@@ -96,3 +96,19 @@ async def wait_for_stage(http: httpx.AsyncClient, case_id: str, stage: str) -> d
         assert loop.time() < deadline, f"case still {case['stage']}, never {stage}"
         await asyncio.sleep(0.2)
     return case
+
+
+async def wait_until_ended(http: httpx.AsyncClient, key_id: str, case_id: str) -> None:
+    """Wait until the case's run has ended, not only reached a closing stage."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STAGE_WAIT_SECONDS
+    while True:
+        response = await http.get(
+            "/v1/cases", params={"key_id": key_id}, headers=auth(Role.OFFICER)
+        )
+        assert response.status_code == 200, response.text
+        runs = {c["case_id"]: c["running"] for c in response.json()["cases"]}
+        if runs.get(case_id) is False:
+            return
+        assert loop.time() < deadline, f"case {case_id} still running"
+        await asyncio.sleep(0.2)

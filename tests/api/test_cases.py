@@ -8,7 +8,7 @@ import pytest
 
 from api.auth import Role
 from tests.api.conftest import auth
-from tests.api.support import get_case, open_case, wait_for_stage
+from tests.api.support import get_case, open_case, wait_for_stage, wait_until_ended
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -99,6 +99,9 @@ async def test_an_older_closed_case_stays_readable_after_a_new_one_opens(
 ) -> None:
     key, first = await open_case(http, "low")
     await wait_for_stage(http, first, "CLEARED")
+    # The stage shows CLEARED a moment before the run ends; an alert in between still
+    # reaches the closing run and is recorded there (a known limit: README, Architecture).
+    await wait_until_ended(http, key.key_id, first)
     response = await http.post(
         "/v1/alerts",
         json={**_alert(key.key_id, key.account_id), "severity": "medium"},
