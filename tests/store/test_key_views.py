@@ -14,6 +14,7 @@ from domain.gateway import GatewayReason
 from store.access import KeyViews, decide_access, load_view
 from store.models import ApiKey
 from tests.store.factories import T0, add_key
+from tests.store.loop_ticks import LoopTicks
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -79,22 +80,13 @@ async def test_views_do_not_hold_the_event_loop_while_sqlite_is_locked(
     holder.execute("PRAGMA journal_mode=DELETE")
     holder.execute("BEGIN EXCLUSIVE")  # readers of a rollback-journal file now get "busy"
     views = KeyViews(sessions.kw["bind"])
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0.01)
-
-    ticker = asyncio.create_task(tick())
     asyncio.get_running_loop().call_later(0.3, holder.execute, "COMMIT")
     try:
-        read = await views.get("key-1")
+        async with LoopTicks(0.01) as ticks:
+            read = await views.get("key-1")
     finally:
-        ticker.cancel()
         views.close()
         holder.close()
 
     assert read is not None and read.account_id == "acc-1"
-    assert ticks >= 10  # the loop kept running while the read waited for the lock
+    assert ticks.count >= 10  # the loop kept running while the read waited for the lock

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from store.loop_sqlite import LoopSqlite
+from tests.store.loop_ticks import LoopTicks
 
 
 @pytest.fixture
@@ -39,24 +40,15 @@ async def test_write_waits_for_another_connection_s_lock_without_blocking_the_lo
     loop_db = LoopSqlite(database)
     other = sqlite3.connect(database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0.001)
-
-    ticker = asyncio.create_task(tick())
-    writing = asyncio.create_task(loop_db.write(_insert(1)))
-    await asyncio.sleep(0.1)
-    waited = not writing.done()
-    other.execute("COMMIT")
-    written = await asyncio.wait_for(writing, 5)
-    ticker.cancel()
+    async with LoopTicks(0.001) as ticks:
+        writing = asyncio.create_task(loop_db.write(_insert(1)))
+        await asyncio.sleep(0.1)
+        waited = not writing.done()
+        other.execute("COMMIT")
+        written = await asyncio.wait_for(writing, 5)
 
     assert waited and written == 1
-    assert ticks > 20  # the loop kept running while the write waited
+    assert ticks.count > 20  # the loop kept running while the write waited
     assert loop_db.read(_count) == 1
     other.close()
     loop_db.close()
