@@ -4,8 +4,9 @@ On aiosqlite every statement goes to a thread and back, and under load each hop 
 for its turn in the event loop: a one-row read took about 10 ms and a one-row write
 20 ms in the intake benchmark, while the statements themselves take microseconds. A
 writer that meets another process's lock also sleeps in SQLite's busy handler, up to
-100 ms a time. The hot paths of the API therefore run their few statements right in
-the loop thread, on two connections of a synchronous engine:
+100 ms a time. The hot paths (the API's alert intake, the worker's audit appends) therefore
+run their few statements right in the loop thread, on two connections of a synchronous
+engine:
 
 - reads in autocommit: each SELECT is its own read transaction and sees the last commit
   of every process; WAL readers never wait for writers;
@@ -18,14 +19,17 @@ the loop thread, on two connections of a synchronous engine:
   poller keeps trying often enough to catch the short gaps another process leaves
   between its transactions, and the lock is held for well under a millisecond.
 
-The write connection never checkpoints the WAL itself (the engine's connections do), so
-a commit never stalls the loop copying pages. Other backends have no use for this: their
-drivers talk to a server over a socket without threads.
+A commit never stalls the loop copying pages into the database file: the write
+connection does not checkpoint on commit; every `checkpoint_every` commits a passive
+checkpoint runs in a worker thread instead, on a connection of its own. Other backends
+have no use for any of this: their drivers talk to a server over a socket without threads.
 """
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -34,8 +38,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 BUSY_GIVE_UP_SECONDS = 30.0  # as long as the engine's own busy timeout
+CHECKPOINT_EVERY = 200  # commits (SQLite's own default: every 1,000 pages of WAL)
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.0005, 0.002  # one poller, so it can afford to be keen
 
 
@@ -57,7 +63,11 @@ class Busy(Exception):
 class LoopSqlite:
     """A reader and a writer connection to one SQLite file, for use from the event loop."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, checkpoint_every: int = CHECKPOINT_EVERY) -> None:
+        self._path = path
+        self._checkpoint_every = checkpoint_every
+        self._commits = 0
+        self._checkpointing: asyncio.Task[None] | None = None
         self._engines = (_engine(path, writer=False), _engine(path, writer=True))
         # Held open: a pool checkout per statement would cost more than the statement.
         self._reads, self._writes = (engine.connect() for engine in self._engines)
@@ -98,6 +108,9 @@ class LoopSqlite:
                 await self._take_lock()
                 batch, self._queued = self._queued, []
                 self._run_batch(batch)
+                self._commits += 1
+                if self._commits % self._checkpoint_every == 0 and self._checkpointing is None:
+                    self._checkpointing = asyncio.create_task(self._checkpoint())
         except BaseException as error:  # the lock never came (or the loop is closing)
             for _, future in self._queued:
                 if not future.done():
@@ -106,6 +119,15 @@ class LoopSqlite:
             raise
         finally:
             self._writer = None
+
+    async def _checkpoint(self) -> None:
+        """Copy the WAL into the database file, off the loop; best effort, like SQLite's own."""
+        try:
+            await asyncio.to_thread(_passive_checkpoint, self._path)
+        except sqlite3.Error as error:
+            log.warning("WAL checkpoint of %s failed: %s", self._path, error)
+        finally:
+            self._checkpointing = None
 
     async def _take_lock(self) -> None:
         """BEGIN IMMEDIATE, tried until no other writer holds the database."""
@@ -165,6 +187,11 @@ class LoopSqlite:
         for connection, engine in zip((self._reads, self._writes), self._engines, strict=True):
             connection.close()
             engine.dispose()
+
+
+def _passive_checkpoint(path: str) -> None:
+    with closing(sqlite3.connect(path, timeout=5)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 def _is_busy(error: OperationalError) -> bool:

@@ -1,8 +1,10 @@
 """SQLite in the event loop: writes wait for another process's lock asleep, reads see commits."""
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -13,13 +15,16 @@ from store.loop_sqlite import LoopSqlite
 from tests.store.loop_ticks import LoopTicks
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    path = str(tmp_path / "loop.db")
-    with sqlite3.connect(path) as setup:
+def _notes_database(path: Path) -> str:
+    with closing(sqlite3.connect(path)) as setup:
         setup.execute("PRAGMA journal_mode=WAL")
         setup.execute("CREATE TABLE notes (n INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-    return path
+    return str(path)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    return _notes_database(tmp_path / "loop.db")
 
 
 def _insert(n: int) -> Callable[[Connection], int]:
@@ -108,3 +113,35 @@ async def test_writes_queued_together_fail_one_by_one(database: str) -> None:
     assert loop_db.read(_count) == 2
     other.close()
     loop_db.close()
+
+
+async def test_the_wal_is_checkpointed_in_the_background_so_it_stops_growing(
+    tmp_path: Path,
+) -> None:
+    page = "x" * 4000
+
+    async def wal_after_filling(database: str, checkpoint_every: int) -> int:
+        loop_db = LoopSqlite(database, checkpoint_every=checkpoint_every)
+        for n in range(300):
+
+            def insert(connection: Connection, n: int = n) -> None:
+                connection.execute(
+                    text("INSERT INTO notes (n, body) VALUES (:n, :body)"), {"n": n, "body": page}
+                )
+
+            await loop_db.write(insert)
+            await asyncio.sleep(0.001)  # lets a background checkpoint finish
+        size = _wal_size(database)  # before the last connection closes and removes the WAL
+        loop_db.close()
+        return size
+
+    never, often = _notes_database(tmp_path / "never.db"), _notes_database(tmp_path / "often.db")
+    unchecked = await wal_after_filling(never, checkpoint_every=10_000)
+    checked = await wal_after_filling(often, checkpoint_every=10)
+
+    assert unchecked > 1_000_000  # 300 rows of 4 KB, all still in the WAL
+    assert checked < unchecked / 4  # reused from its start after each checkpoint
+
+
+def _wal_size(database: str) -> int:
+    return os.path.getsize(f"{database}-wal")
