@@ -5,7 +5,6 @@ from temporalio.exceptions import ApplicationError
 
 from activities.store_access import StoreActivities
 from domain.effects import ActivityName, RecordCaseFactsInput, RecordCaseFactsResult
-from store.audit import append_facts, append_facts_now
 from store.audit_chain import ForbiddenPayload
 
 
@@ -16,12 +15,8 @@ class AuditActivities(StoreActivities):
     async def record_case_facts(self, request: RecordCaseFactsInput) -> RecordCaseFactsResult:
         """Append the facts not yet recorded, in one transaction; repeats append nothing."""
         now = self._clock()
-        facts = request.facts
         try:
-            if self._loop is not None:
-                appended = await self._loop.write(lambda c: append_facts_now(c, facts, now))
-            else:
-                appended = await self._writes.run(lambda s: append_facts(s, facts, now))
+            appended = await self._append_facts(request.facts, now)
         except ForbiddenPayload as error:
             raise ApplicationError(
                 str(error), type="ForbiddenPayload", non_retryable=True

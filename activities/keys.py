@@ -5,7 +5,6 @@ from temporalio.exceptions import ApplicationError
 
 from activities.store_access import StoreActivities
 from domain.effects import ActivityName, ApplyKeyMeasureInput, KeyStateResult
-from store.audit import append_facts
 from store.audit_chain import ForbiddenPayload
 from store.measures import apply_measure, key_state, read_back_fact
 from store.registry import UnknownKey
@@ -27,7 +26,7 @@ class KeyActivities(StoreActivities):
                 state = await key_state(session, request.key_id, changed, self._clock())
             fact = read_back_fact(request, state)
             if fact is not None:
-                await self._writes.run(lambda session: append_facts(session, [fact], now))
+                await self._append_facts([fact], now)
         except (UnknownKey, ForbiddenPayload) as error:
             raise ApplicationError(
                 str(error), type=type(error).__name__, non_retryable=True

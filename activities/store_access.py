@@ -8,11 +8,13 @@ runs on SQLite through `store.loop_sqlite` instead: in the event loop, holding t
 for well under a millisecond rather than across a dozen thread hand-offs.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.effects import AuditFact
+from store.audit import append_facts, append_facts_now
 from store.group_commit import GroupCommit
 from store.loop_sqlite import LoopSqlite
 
@@ -36,3 +38,9 @@ class StoreActivities:
         self._clock = clock
         self._writes = writes or GroupCommit(sessions)
         self._loop = loop  # on a SQLite file: short writes right in the event loop
+
+    async def _append_facts(self, facts: Sequence[AuditFact], now: datetime) -> int:
+        """Append facts to the audit chain: in the event loop on SQLite, else group-committed."""
+        if self._loop is not None:
+            return await self._loop.write(lambda c: append_facts_now(c, facts, now))
+        return await self._writes.run(lambda s: append_facts(s, facts, now))

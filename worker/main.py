@@ -54,7 +54,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         workflows=[KeyCaseWorkflow],
         activities=[
             PolicyActivities(policy).load_policy,
-            KeyActivities(sessions, writes=writes).apply_key_measure,
+            KeyActivities(sessions, writes=writes, loop=loop_sqlite).apply_key_measure,
             AuditActivities(sessions, writes=writes, loop=loop_sqlite).record_case_facts,
             notices.send_notice,
         ],
