@@ -2,6 +2,8 @@
 
 import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -142,15 +144,30 @@ async def test_unsigned_or_forged_twilio_callbacks_get_401(hooks: Hooks) -> None
     assert (await hooks.row(row.outbox_id)).status == DeliveryStatus.SENT
 
 
+@asynccontextmanager
+async def _listening_case(
+    env: WorkflowEnvironment, key_id: str
+) -> AsyncIterator[WorkflowHandle[Any, Any]]:
+    """A stand-in case workflow for `key_id` that records the delivery events it receives.
+
+    Terminated on the way out: a workflow left waiting would stall the time-skipping server.
+    """
+    queue = f"listener-{key_id}"
+    async with Worker(env.client, task_queue=queue, workflows=[DeliveryListener]):
+        handle: WorkflowHandle[Any, Any] = await env.client.start_workflow(
+            DeliveryListener.run, id=case_workflow_id(key_id), task_queue=queue
+        )
+        try:
+            yield handle
+        finally:
+            await handle.terminate("test done")
+
+
 async def test_failed_sms_status_reaches_the_running_case_as_a_delivery_event(
     hooks: Hooks, time_skipping_env: WorkflowEnvironment
 ) -> None:
     key_id = f"K-{uuid.uuid4().hex[:12]}"
-    queue = f"listener-{key_id}"
-    async with Worker(time_skipping_env.client, task_queue=queue, workflows=[DeliveryListener]):
-        handle: WorkflowHandle[Any, Any] = await time_skipping_env.client.start_workflow(
-            DeliveryListener.run, id=case_workflow_id(key_id), task_queue=queue
-        )
+    async with _listening_case(time_skipping_env, key_id) as handle:
         case_id = f"{key_id}.{handle.first_execution_run_id}"
         row = await _sent_row(hooks.sessions, Channel.SMS, "SM7", case_id=case_id)
         await hooks.twilio(
@@ -160,7 +177,6 @@ async def test_failed_sms_status_reaches_the_running_case_as_a_delivery_event(
             row.outbox_id, MessageSid="SM7", MessageStatus="undelivered", ErrorCode="30003"
         )
         received = await handle.query(DeliveryListener.received)
-        await handle.terminate("test done")
     assert len(received) == 1
     (event,) = received
     assert (event.outbox_id, event.notice_id, event.channel, event.status) == (
@@ -176,16 +192,11 @@ async def test_events_of_an_earlier_case_never_reach_the_keys_next_case(
     hooks: Hooks, time_skipping_env: WorkflowEnvironment
 ) -> None:
     key_id = f"K-{uuid.uuid4().hex[:12]}"
-    queue = f"listener-{key_id}"
-    async with Worker(time_skipping_env.client, task_queue=queue, workflows=[DeliveryListener]):
-        handle: WorkflowHandle[Any, Any] = await time_skipping_env.client.start_workflow(
-            DeliveryListener.run, id=case_workflow_id(key_id), task_queue=queue
-        )
+    async with _listening_case(time_skipping_env, key_id) as handle:
         earlier = f"{key_id}.{uuid.uuid4()}"
         row = await _sent_row(hooks.sessions, Channel.EMAIL, "msg-1", case_id=earlier)
         response = await hooks.sendgrid([_sendgrid_event(row.outbox_id, "delivered", "evt-5")])
         received = await handle.query(DeliveryListener.received)
-        await handle.terminate("test done")
     assert response.json()["applied"] == 1 and received == []
 
 
