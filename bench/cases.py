@@ -9,12 +9,13 @@ from temporalio.api.enums.v1 import EventType
 from bench.baseline import trivial_workflows_per_second
 from bench.figures import Report
 from bench.loadgen import Request, closed_loop
-from bench.population import BenchKey, alert_body, new_keys, register
+from bench.population import BenchKey, new_keys, register
 from bench.stack import BenchStack, cpu_seconds, rss_mb
 from domain.case import CaseState
 from domain.ids import case_workflow_id
 from domain.stages import CaseStage
 from store.models import AuditEntry
+from tests.alert_bodies import alert_body
 
 TASK_COMPLETED = EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
 

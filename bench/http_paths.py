@@ -9,11 +9,12 @@ from bench.baseline import alerts_signal_with_start_per_second, signal_with_star
 from bench.cases import raise_alerts
 from bench.figures import Report, percentile
 from bench.loadgen import Connection, Request, closed_loop, open_loop
-from bench.population import BenchKey, alert_body, new_keys, register
+from bench.population import BenchKey, new_keys, register
 from bench.stack import BenchStack
 from domain.alerts import Alert
 from domain.ids import TASK_QUEUE
 from store.models import ApiKey
+from tests.alert_bodies import alert_body
 
 FLAGGED = ("MONITORED", "RESTRICTED", "EXPIRED")
 

@@ -3,8 +3,6 @@
 import itertools
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
 from bench.loadgen import Request, closed_loop
 
@@ -71,17 +69,3 @@ async def register(api_url: str, admin_token: str, keys: list[BenchKey]) -> None
     bad = {s: c for s, c in result.statuses.items() if s >= 300}
     if bad:
         raise RuntimeError(f"registration failed: {bad}")
-
-
-def alert_body(key: BenchKey, severity: str, alert_id: str | None = None) -> dict[str, Any]:
-    """A surveillance alert on `key` (a fresh alert id unless one is given)."""
-    return {
-        "alert_id": alert_id or f"a-{_run}-{next(_numbers)}",
-        "key_id": key.key_id,
-        "account_id": key.account_id,
-        "exchange": key.exchange,
-        "kind": "key_sharing",
-        "severity": severity,
-        "observed_at": datetime.now(UTC).isoformat(),
-        "evidence": {"shared_ips": 7, "window": "PT10M"},
-    }

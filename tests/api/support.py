@@ -4,12 +4,12 @@ import asyncio
 import itertools
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from api.auth import Role
+from tests.alert_bodies import alert_body
 from tests.api.conftest import auth
 
 _numbers = itertools.count(1)
@@ -51,16 +51,7 @@ async def register_key(
 
 def alert_for(key: Key, severity: str = "medium", alert_id: str | None = None) -> dict[str, Any]:
     """An alert body as surveillance sends it."""
-    return {
-        "alert_id": alert_id or f"sv-{key.key_id}-{next(_numbers)}",
-        "key_id": key.key_id,
-        "account_id": key.account_id,
-        "exchange": key.exchange,
-        "kind": "key_sharing",
-        "severity": severity,
-        "observed_at": datetime.now(UTC).isoformat(),
-        "evidence": {"shared_ips": 4},
-    }
+    return alert_body(key, severity, alert_id)
 
 
 async def raise_alert(http: httpx.AsyncClient, alert: dict[str, Any]) -> dict[str, Any]:

@@ -9,13 +9,13 @@ import itertools
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
+from tests.alert_bodies import alert_body
 from tests.e2e.stack import RunningStack, running_stack
 from worker.readiness import poller_identities
 
@@ -67,16 +67,7 @@ async def register_key(stack: RunningStack, exchange: str) -> Key:
 async def raise_alert(
     stack: RunningStack, key: Key, severity: str, alert_id: str | None = None
 ) -> dict[str, Any]:
-    alert = {
-        "alert_id": alert_id or f"{key.key_id}-{next(_numbers)}",
-        "key_id": key.key_id,
-        "account_id": key.account_id,
-        "exchange": key.exchange,
-        "kind": "key_sharing",
-        "severity": severity,
-        "observed_at": datetime.now(UTC).isoformat(),
-        "evidence": {"shared_ips": 9},
-    }
+    alert = alert_body(key, severity, alert_id)
     async with stack.http("surveillance") as surveillance:
         response = await surveillance.post("/v1/alerts", json=alert)
     assert response.status_code == 202, response.text
