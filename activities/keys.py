@@ -6,7 +6,7 @@ from temporalio.exceptions import ApplicationError
 from activities.store_access import StoreActivities
 from domain.effects import ActivityName, ApplyKeyMeasureInput, KeyStateResult
 from store.audit_chain import ForbiddenPayload
-from store.measures import apply_measure, key_state, read_back_fact
+from store.measures import apply_measure_now, key_state_now, read_back_fact
 from store.registry import UnknownKey
 
 
@@ -21,9 +21,11 @@ class KeyActivities(StoreActivities):
         """
         now = self._clock()
         try:
-            changed = await self._writes.run(lambda session: apply_measure(session, request, now))
-            async with self._sessions() as session:
-                state = await key_state(session, request.key_id, changed, self._clock())
+            changed = await self._work.write(lambda c: apply_measure_now(c, request, now))
+            read_at = self._clock()
+            state = await self._work.read(
+                lambda c: key_state_now(c, request.key_id, changed, read_at)
+            )
             fact = read_back_fact(request, state)
             if fact is not None:
                 await self._append_facts([fact], now)

@@ -1,11 +1,11 @@
-"""What the store-backed activities share: sessions, one group commit for writes, a clock.
+"""What the store-backed activities share: sessions, one way in for their writes, a clock.
 
 A worker runs many cases at once, and on SQLite every write transaction takes the one
-write lock. Writes from all activities of a worker go through one `GroupCommit`, so the
-writes that arrive together share a transaction and a commit instead of queueing for the
-lock one by one. The most frequent write, appending a case's facts to the audit chain,
-runs on SQLite through `store.loop_sqlite` instead: in the event loop, holding the lock
-for well under a millisecond rather than across a dozen thread hand-offs.
+write lock, which the API process wants too. The activities' store work is written as
+plain Core statements on a connection and goes through `store.core_work.CoreWork`: on a
+SQLite file it runs right in the event loop, holding the lock for well under a
+millisecond rather than across a dozen thread hand-offs; elsewhere the writes that arrive
+together share one transaction of the group commit.
 """
 
 from collections.abc import Callable, Sequence
@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.effects import AuditFact
-from store.audit import append_facts, append_facts_now
+from store.audit import append_facts_now
+from store.core_work import CoreWork
 from store.group_commit import GroupCommit
 from store.loop_sqlite import LoopSqlite
 
@@ -36,11 +37,8 @@ class StoreActivities:
     ) -> None:
         self._sessions = sessions
         self._clock = clock
-        self._writes = writes or GroupCommit(sessions)
-        self._loop = loop  # on a SQLite file: short writes right in the event loop
+        self._work = CoreWork(sessions, writes, loop)
 
     async def _append_facts(self, facts: Sequence[AuditFact], now: datetime) -> int:
-        """Append facts to the audit chain: in the event loop on SQLite, else group-committed."""
-        if self._loop is not None:
-            return await self._loop.write(lambda c: append_facts_now(c, facts, now))
-        return await self._writes.run(lambda s: append_facts(s, facts, now))
+        """Append facts to the audit chain in a transaction of their own."""
+        return await self._work.write(lambda connection: append_facts_now(connection, facts, now))

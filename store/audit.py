@@ -1,10 +1,11 @@
 """The append-only audit log: idempotent appends to one hash chain, reads, and `verify`.
 
     appended = await append_facts(session, facts, now)      # then commit (or use run_write)
+    appended = append_facts_now(connection, facts, now)     # the same on a sync connection
     rows = await audit_rows(session, case_id=case_id)       # list[AuditRecord], in order
     report = await verify(session)                          # AuditVerification
 
-Appends take the chain's lock (store.uow.lock_audit_chain) and skip event ids already
+Appends take the chain's lock (store.uow.lock_audit_chain_now) and skip event ids already
 present, so a retried activity writes no second row; `seq` and `prev_hash` are unique,
 so two writers that raced past the lock cannot both commit a fork.
 """
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.effects import AuditFact
 from store.audit_chain import GENESIS, canonical_json, check_payload, row_hash
 from store.models import AuditEntry
-from store.uow import lock_audit_chain
+from store.uow import lock_audit_chain_now, lock_for_write
 
 VERIFY_BATCH = 1000
 
@@ -88,23 +89,17 @@ async def append_facts(session: AsyncSession, facts: Sequence[AuditFact], now: d
     """Append the facts not yet recorded (by event id); returns how many rows were written."""
     if not facts:
         return 0
-    for fact in facts:
-        check_payload(fact.payload)
-    await lock_audit_chain(session)
-    recorded = set(await session.scalars(_recorded(facts)))
-    head = (await session.execute(_HEAD)).first() if len(recorded) < len(facts) else None
-    rows = _chain_rows(facts, recorded, head, now)
-    if rows:
-        await session.execute(insert(AuditEntry), rows)
-    return len(rows)
+    await lock_for_write(session)
+    return await session.run_sync(lambda sync: append_facts_now(sync.connection(), facts, now))
 
 
 def append_facts_now(connection: Connection, facts: Sequence[AuditFact], now: datetime) -> int:
-    """`append_facts` on a SQLite connection that already holds the write lock (loop_sqlite)."""
+    """`append_facts` on a connection in a write transaction (SQLite: already holding the lock)."""
     if not facts:
         return 0
     for fact in facts:
         check_payload(fact.payload)
+    lock_audit_chain_now(connection)
     recorded = set(connection.scalars(_recorded(facts)))
     head = connection.execute(_HEAD).first() if len(recorded) < len(facts) else None
     rows = _chain_rows(facts, recorded, head, now)

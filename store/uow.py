@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -54,11 +54,10 @@ async def lock_for_write(session: AsyncSession) -> None:
             await connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-async def lock_audit_chain(session: AsyncSession) -> None:
-    """Hold the one lock that audit appends take (and the write lock on SQLite)."""
-    await lock_for_write(session)
-    if (await session.connection()).dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
+def lock_audit_chain_now(connection: Connection) -> None:
+    """On PostgreSQL, the audit chain's advisory lock; SQLite's write lock is the caller's."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
 
 
 # SQLite's busy handler sleeps 1, 2, 5, 10 … 100 ms between tries, so writers of one

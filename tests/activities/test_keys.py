@@ -1,6 +1,7 @@
 """`apply_key_measure`: status and facts in one transaction, safe to repeat, expiry read back."""
 
 import asyncio
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -14,9 +15,11 @@ from domain.gateway import GatewayReason
 from domain.keys import KeyStatus, Permission
 from store.access import authorize
 from store.audit import audit_rows, verify
+from store.loop_sqlite import LoopSqlite, sqlite_file
 from store.registry import get_key
 from tests.store.databases import database_url, sessions
 from tests.store.factories import T0, add_key, fact
+from tests.store.loop_ticks import LoopTicks
 
 __all__ = ["database_url", "sessions"]
 
@@ -40,8 +43,14 @@ def measure(
 
 
 async def apply(sessions: Sessions, request: ApplyKeyMeasureInput) -> KeyStateResult:
-    activities = KeyActivities(sessions, clock=lambda: T0 + timedelta(hours=2))
-    return await ActivityEnvironment().run(activities.apply_key_measure, request)
+    """As the worker applies: in the event loop on a SQLite file, else through the engine."""
+    loop = LoopSqlite.for_engine(sessions.kw["bind"])
+    activities = KeyActivities(sessions, clock=lambda: T0 + timedelta(hours=2), loop=loop)
+    try:
+        return await ActivityEnvironment().run(activities.apply_key_measure, request)
+    finally:
+        if loop is not None:
+            loop.close()
 
 
 async def rows(sessions: Sessions) -> list[tuple[str, str]]:
@@ -140,3 +149,25 @@ async def test_unknown_key_fails_without_retry(sessions: Sessions) -> None:
     with pytest.raises(ApplicationError) as caught:
         await apply(sessions, measure(KeyMeasure.MONITOR, key_id="ghost"))
     assert caught.value.non_retryable and caught.value.type == "UnknownKey"
+
+
+async def test_a_measure_waiting_for_another_process_s_lock_keeps_the_loop_running(
+    sessions: Sessions,
+) -> None:
+    path = sqlite_file(sessions.kw["bind"])
+    if path is None:
+        pytest.skip("only SQLite is written in the event loop")
+    await add_key(sessions)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the API process holds the write lock
+    async with LoopTicks(0.001) as ticks:
+        applying = asyncio.create_task(apply(sessions, measure(KeyMeasure.MONITOR)))
+        await asyncio.sleep(0.1)
+        waited = not applying.done()
+        other.execute("COMMIT")
+        result = await asyncio.wait_for(applying, 5)
+    other.close()
+
+    assert waited and result.status is KeyStatus.MONITORED
+    assert ticks.count > 20  # the loop kept running while the measure waited
+    assert await rows(sessions) == [(f"{CASE}:key:monitor", "key.status_changed")]
