@@ -2,6 +2,7 @@
 
 record = await upsert_account(session, account_id=..., email=..., phone="+821012345678")
 record = await get_account(session, account_id)   # AccountRecord | None
+record = account_now(connection, account_id)        # the same on a sync connection
 """
 
 import re
@@ -10,6 +11,7 @@ from typing import Literal
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from sqlalchemy import Connection, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import AccountId
@@ -82,7 +84,20 @@ async def upsert_account(
     return AccountRecord.model_validate(account)
 
 
+def _contacts(account_id: str) -> Select[str, str, str, str]:
+    row = Account
+    return select(row.account_id, row.email, row.phone, row.locale).where(
+        row.account_id == account_id
+    )
+
+
 async def get_account(session: AsyncSession, account_id: str) -> AccountRecord | None:
     """The account's contacts, or None."""
-    account = await session.get(Account, account_id)
-    return AccountRecord.model_validate(account) if account else None
+    row = (await session.execute(_contacts(account_id))).first()
+    return AccountRecord.model_validate(row._asdict()) if row else None
+
+
+def account_now(connection: Connection, account_id: str) -> AccountRecord | None:
+    """`get_account` on a sync connection (see store.core_work)."""
+    row = connection.execute(_contacts(account_id)).first()
+    return AccountRecord.model_validate(row._asdict()) if row else None

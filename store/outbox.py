@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint, case, func, select, update
+from sqlalchemy import Boolean, Integer, Select, String, Text, UniqueConstraint, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
@@ -85,7 +85,7 @@ class OutboxEntry:
 
 
 # OutboxEntry's fields in order, read straight from the table (no ORM objects on the hot path).
-_ENTRY_COLUMNS = tuple(OutboxRow.__table__.c[name] for name in OutboxEntry.__dataclass_fields__)
+ENTRY_COLUMNS = tuple(OutboxRow.__table__.c[name] for name in OutboxEntry.__dataclass_fields__)
 
 
 def outbox_id_for(case_id: str, notice_id: str, channel: Channel) -> str:
@@ -94,60 +94,29 @@ def outbox_id_for(case_id: str, notice_id: str, channel: Channel) -> str:
     return f"ob_{digest[:32]}"
 
 
+def insert_into(dialect: str, model: type[Base]) -> Any:
+    """An INSERT with ON CONFLICT DO NOTHING … RETURNING, spelled for either backend."""
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+def find_entry(outbox_id: str) -> Select[Any]:
+    """The SELECT of one row's entry columns (read with `entry_of`)."""
+    return select(*ENTRY_COLUMNS).where(OutboxRow.outbox_id == outbox_id)
+
+
 class NotificationOutbox:
-    """Repository over the outbox and the seen-event table; the caller owns the transaction."""
+    """The outbox as the webhooks and officers see it; the caller owns the transaction.
+
+    The send path's writes are `store.outbox_sends.OutboxSends`.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    def _insert(self, model: type[Base]) -> Any:
-        # Both dialects support ON CONFLICT DO NOTHING ... RETURNING, for race-free inserts.
-        dialect = self._session.get_bind().dialect.name
-        return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
-
-    async def claim(
-        self,
-        *,
-        case_id: str,
-        notice_id: str,
-        channel: Channel,
-        notice: str,
-        subject: str | None,
-        body: str,
-        recipient_hint: str | None,
-        now: datetime,
-        failed_because: str | None = None,
-    ) -> OutboxEntry:
-        """The row for this notice and channel, created pending (or failed) if it is new."""
-        outbox_id = outbox_id_for(case_id, notice_id, channel)
-        status = DeliveryStatus.FAILED if failed_because else DeliveryStatus.PENDING
-        values = {
-            "outbox_id": outbox_id,
-            "case_id": case_id,
-            "notice_id": notice_id,
-            "channel": channel.value,
-            "notice": notice,
-            "status": status.value,
-            "error": failed_because,
-            "attempts": 0,
-            "in_doubt": False,
-            "recipient_hint": recipient_hint,
-            "subject": subject,
-            "body": body,
-            "created_at": now,
-            "updated_at": now,
-        }
-        statement = self._insert(OutboxRow).values(**values).on_conflict_do_nothing()
-        inserted = (await self._session.execute(statement.returning(*_ENTRY_COLUMNS))).first()
-        entry = _from_columns(inserted) if inserted else await self.get(outbox_id)
-        assert entry is not None  # inserted above or by an earlier attempt
-        return entry
-
     async def get(self, outbox_id: str) -> OutboxEntry | None:
         """The row with this id, read fresh from the database."""
-        query = select(*_ENTRY_COLUMNS).where(OutboxRow.outbox_id == outbox_id)
-        row = (await self._session.execute(query)).first()
-        return _from_columns(row) if row else None
+        row = (await self._session.execute(find_entry(outbox_id))).first()
+        return entry_of(row) if row else None
 
     async def for_case(self, case_id: str) -> list[OutboxEntry]:
         """Every notice row of a case, oldest first."""
@@ -164,62 +133,6 @@ class NotificationOutbox:
             )
         )
         return _entry(row) if row else None
-
-    async def begin_attempt(
-        self, outbox_id: str, recipient_hint: str, now: datetime
-    ) -> OutboxEntry:
-        """Count an attempt and mark its outcome unknown until the provider answers."""
-        return await self._update(
-            outbox_id,
-            attempts=OutboxRow.attempts + 1,
-            in_doubt=True,
-            last_attempt_at=now,
-            recipient_hint=recipient_hint,
-            updated_at=now,
-        )
-
-    async def mark_sent(
-        self, outbox_id: str, provider: str, message_id: str | None, now: datetime
-    ) -> OutboxEntry:
-        """The provider accepted the message (a webhook may already have said more)."""
-        pending = OutboxRow.status == DeliveryStatus.PENDING.value
-        return await self._update(
-            outbox_id,
-            status=case((pending, DeliveryStatus.SENT.value), else_=OutboxRow.status),
-            provider=provider,
-            provider_message_id=func.coalesce(OutboxRow.provider_message_id, message_id),
-            in_doubt=False,
-            error=None,
-            updated_at=now,
-        )
-
-    async def note_error(self, outbox_id: str, error: str, in_doubt: bool, now: datetime) -> None:
-        """A transient failure: the row stays pending; `in_doubt` if the provider may have sent."""
-        await self._update(outbox_id, error=error[:500], in_doubt=in_doubt, updated_at=now)
-
-    async def mark_failed(self, outbox_id: str, error: str, now: datetime) -> OutboxEntry:
-        """The notice cannot go out on this channel; it is never tried again."""
-        not_final = OutboxRow.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENT.value])
-        return await self._update(
-            outbox_id,
-            status=case((not_final, DeliveryStatus.FAILED.value), else_=OutboxRow.status),
-            error=case((not_final, error[:500]), else_=OutboxRow.error),
-            in_doubt=False,
-            updated_at=now,
-        )
-
-    async def _update(self, outbox_id: str, **values: Any) -> OutboxEntry:
-        """One UPDATE … RETURNING on a row that must exist (the hot path of every send)."""
-        statement = (
-            update(OutboxRow)
-            .where(OutboxRow.outbox_id == outbox_id)
-            .values(**values)
-            .returning(*_ENTRY_COLUMNS)
-        )
-        row = (await self._session.execute(statement)).first()
-        if row is None:
-            raise LookupError(f"no outbox row {outbox_id}")
-        return _from_columns(row)
 
     async def apply_event(
         self,
@@ -255,7 +168,9 @@ class NotificationOutbox:
             "outbox_id": outbox_id,
             "received_at": now,
         }
-        statement = self._insert(WebhookEventSeenRow).values(**values).on_conflict_do_nothing()
+        dialect = self._session.get_bind().dialect.name
+        statement = insert_into(dialect, WebhookEventSeenRow).values(**values)
+        statement = statement.on_conflict_do_nothing()
         result = await self._session.execute(statement.returning(WebhookEventSeenRow.event_id))
         return result.scalar_one_or_none() is not None
 
@@ -285,8 +200,8 @@ def _entry(row: OutboxRow) -> OutboxEntry:
     )
 
 
-def _from_columns(row: Row[Any]) -> OutboxEntry:
-    """An entry from a row of `_ENTRY_COLUMNS`."""
+def entry_of(row: Row[Any]) -> OutboxEntry:
+    """An entry from a row of `ENTRY_COLUMNS`."""
     fields = row._asdict()
     fields.update(channel=Channel(row.channel), status=DeliveryStatus(row.status))
     return OutboxEntry(**fields)

@@ -43,10 +43,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
     )
-    writes = GroupCommit(sessions)  # one queue for every activity's store writes
+    # Every activity's store writes share one queue: the event loop's writer on a SQLite
+    # file (store.loop_sqlite), else the group commit.
+    writes = GroupCommit(sessions)
     loop_sqlite = LoopSqlite.for_engine(engine)
     notices = NoticeActivities(
-        sessions, channels.email, channels.sms, NoticeRenderer(), writes=writes
+        sessions, channels.email, channels.sms, NoticeRenderer(), writes=writes, loop=loop_sqlite
     )
     worker = Worker(
         client,

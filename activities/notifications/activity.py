@@ -11,11 +11,12 @@ rare duplicate over a warning that never arrives.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -32,9 +33,12 @@ from activities.notifications.ports import (
 from activities.notifications.renderer import NoticeRenderer, RenderedNotice
 from domain.effects import ActivityName, ChannelOutcome, SendNoticeInput, SendNoticeResult
 from domain.notices import Channel, DeliveryStatus
-from store.accounts import AccountRecord, get_account
+from store.accounts import AccountRecord, account_now
+from store.core_work import CoreWork
 from store.group_commit import GroupCommit
-from store.outbox import NotificationOutbox, OutboxEntry
+from store.loop_sqlite import LoopSqlite
+from store.outbox import OutboxEntry
+from store.outbox_sends import OutboxSends
 
 NOT_YET_SENT = "NoticeNotYetSent"
 
@@ -66,7 +70,7 @@ class _Claim:
 class _Settle:
     """A channel's answer, still to be written to its outbox row."""
 
-    write: Callable[[NotificationOutbox], Awaitable[ChannelOutcome | _Retry]]
+    write: Callable[[OutboxSends], ChannelOutcome | _Retry]
 
 
 _Step = ChannelOutcome | _Retry | _Settle
@@ -85,9 +89,10 @@ class NoticeActivities:
         settle_window: timedelta = timedelta(minutes=10),
         max_attempts: int = 10,
         writes: GroupCommit | None = None,
+        loop: LoopSqlite | None = None,
     ) -> None:
-        self._sessions = sessions
-        self._writes = writes or GroupCommit(sessions)  # shared with the worker's other writes
+        # Shared with the worker's other activities: in the event loop on a SQLite file.
+        self._work = CoreWork(sessions, writes, loop)
         self._email = email
         self._sms = sms
         self._renderer = renderer
@@ -103,13 +108,12 @@ class NoticeActivities:
         rows and marks the attempts in doubt, then both providers are called at once, then
         one records their answers.
         """
-        async with self._sessions() as session:
-            account = await get_account(session, notice.account_id)
+        account = await self._work.read(lambda c: account_now(c, notice.account_id))
         rendered = self._renderer.render(notice, account.locale if account else None)
         plans = self._plans(account, rendered)
         now = self._clock()
-        claims = await self._writes.run(
-            lambda session: self._claim_all(session, notice, plans, now)
+        claims = await self._work.write(
+            lambda c: self._claim_all(OutboxSends(c), notice, plans, now)
         )
         steps = list(
             await asyncio.gather(
@@ -145,14 +149,13 @@ class NoticeActivities:
             ),
         ]
 
-    async def _claim_all(
-        self, session: AsyncSession, notice: SendNoticeInput, plans: list[_Plan], now: datetime
+    def _claim_all(
+        self, outbox: OutboxSends, notice: SendNoticeInput, plans: list[_Plan], now: datetime
     ) -> list[_Claim]:
         """Each channel's row, created if new; a first attempt is begun in the same commit."""
-        outbox = NotificationOutbox(session)
         claims = []
         for plan in plans:
-            entry = await outbox.claim(
+            entry = outbox.claim(
                 case_id=notice.case_id,
                 notice_id=notice.notice_id,
                 channel=plan.channel,
@@ -165,7 +168,7 @@ class NoticeActivities:
             )
             fresh = entry.status == DeliveryStatus.PENDING and not entry.in_doubt
             if fresh and plan.recipient and entry.attempts < self._max_attempts:
-                entry = await outbox.begin_attempt(entry.outbox_id, _hint(plan.recipient), now)
+                entry = outbox.begin_attempt(entry.outbox_id, _hint(plan.recipient), now)
                 claims.append(_Claim(entry, begun=True))
             else:
                 claims.append(_Claim(entry, begun=False))
@@ -190,11 +193,12 @@ class NoticeActivities:
             return _failed(entry, gave_up, now)
         attempted_at = self._clock()
 
-        async def begin(session: AsyncSession) -> OutboxEntry:
-            outbox = NotificationOutbox(session)
-            return await outbox.begin_attempt(entry.outbox_id, _hint(message.to), attempted_at)
+        def begin(connection: Connection) -> OutboxEntry:
+            return OutboxSends(connection).begin_attempt(
+                entry.outbox_id, _hint(message.to), attempted_at
+            )
 
-        return await self._send(await self._writes.run(begin), plan.port, message)
+        return await self._send(await self._work.write(begin), plan.port, message)
 
     async def _resolve_doubt(
         self, entry: OutboxEntry, port: NoticePort[Any], message: Any, now: datetime
@@ -227,8 +231,8 @@ class NoticeActivities:
             detail, in_doubt, after = str(error), error.in_doubt, error.retry_after
             noted_at = self._clock()
 
-            async def note(outbox: NotificationOutbox) -> _Retry:
-                await outbox.note_error(entry.outbox_id, detail, in_doubt, noted_at)
+            def note(outbox: OutboxSends) -> _Retry:
+                outbox.note_error(entry.outbox_id, detail, in_doubt, noted_at)
                 return _Retry(f"{entry.channel.value}: {detail}", after)
 
             return _Settle(note)
@@ -240,24 +244,24 @@ class NoticeActivities:
         if not pending:
             return
 
-        async def settle(session: AsyncSession) -> list[ChannelOutcome | _Retry]:
-            outbox = NotificationOutbox(session)
-            return [await cast(_Settle, steps[n]).write(outbox) for n in pending]
+        def settle(connection: Connection) -> list[ChannelOutcome | _Retry]:
+            outbox = OutboxSends(connection)
+            return [cast(_Settle, steps[n]).write(outbox) for n in pending]
 
-        for n, result in zip(pending, await self._writes.run(settle), strict=True):
+        for n, result in zip(pending, await self._work.write(settle), strict=True):
             steps[n] = result
 
 
 def _sent(entry: OutboxEntry, provider: str, message_id: str | None, now: datetime) -> _Settle:
-    async def write(outbox: NotificationOutbox) -> ChannelOutcome:
-        return _outcome(await outbox.mark_sent(entry.outbox_id, provider, message_id, now))
+    def write(outbox: OutboxSends) -> ChannelOutcome:
+        return _outcome(outbox.mark_sent(entry.outbox_id, provider, message_id, now))
 
     return _Settle(write)
 
 
 def _failed(entry: OutboxEntry, error: str, now: datetime) -> _Settle:
-    async def write(outbox: NotificationOutbox) -> ChannelOutcome:
-        return _outcome(await outbox.mark_failed(entry.outbox_id, error, now))
+    def write(outbox: OutboxSends) -> ChannelOutcome:
+        return _outcome(outbox.mark_failed(entry.outbox_id, error, now))
 
     return _Settle(write)
 

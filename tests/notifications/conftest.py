@@ -17,14 +17,15 @@ from api.errors import install_error_handlers
 from api.webhooks import router
 from config.settings import Settings
 from store.engine import make_engine, make_sessionmaker
+from store.loop_sqlite import LoopSqlite
 from tests.fakes.sendgrid_fake import FakeSendGrid
 from tests.fakes.twilio_fake import FakeTwilio
 from tests.fakes.webhook_signing import SendGridSigner
 from tests.notifications.hooks import TWILIO_TOKEN, Hooks
 from tests.notifications.support import FROM_NUMBER, PUBLIC_BASE_URL, TWILIO_CALLBACK
-from tests.store.databases import database_url, sessions, sqlite_database
+from tests.store.databases import database_url, loop_sqlite, sessions, sqlite_database
 
-__all__ = ["database_url", "sessions"]
+__all__ = ["database_url", "loop_sqlite", "sessions"]
 
 
 @pytest_asyncio.fixture
@@ -88,3 +89,12 @@ async def sqlite_sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[As
         yield make_sessionmaker(engine)
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+def sqlite_loop(sqlite_sessions: async_sessionmaker[AsyncSession]) -> Iterator[LoopSqlite]:
+    """The worker's event-loop connections to that SQLite file."""
+    loop = LoopSqlite.for_engine(sqlite_sessions.kw["bind"])
+    assert loop is not None
+    yield loop
+    loop.close()

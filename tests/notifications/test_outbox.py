@@ -5,14 +5,16 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.notices import Channel, DeliveryStatus
+from store.core_work import CoreWork
 from store.outbox import NotificationOutbox, OutboxEntry, outbox_id_for
+from store.outbox_sends import OutboxSends
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 
 
 async def _claim(sessions: async_sessionmaker[AsyncSession], body: str = "first") -> OutboxEntry:
-    async with sessions() as session:
-        entry = await NotificationOutbox(session).claim(
+    return await CoreWork(sessions).write(
+        lambda connection: OutboxSends(connection).claim(
             case_id="K-1.run-1",
             notice_id="warning",
             channel=Channel.SMS,
@@ -22,8 +24,7 @@ async def _claim(sessions: async_sessionmaker[AsyncSession], body: str = "first"
             recipient_hint=None,
             now=NOW,
         )
-        await session.commit()
-        return entry
+    )
 
 
 async def test_claiming_twice_keeps_the_first_row(
@@ -61,9 +62,11 @@ async def test_an_event_clears_doubt_about_an_earlier_attempt(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     entry = await _claim(sessions)
+    await CoreWork(sessions).write(
+        lambda connection: OutboxSends(connection).begin_attempt(entry.outbox_id, "+82***5678", NOW)
+    )
     async with sessions() as session:
         outbox = NotificationOutbox(session)
-        await outbox.begin_attempt(entry.outbox_id, "+82***5678", NOW)
         await outbox.apply_event(entry.outbox_id, DeliveryStatus.SENT, "twilio", "SM9", None, NOW)
         await session.commit()
         stored = await outbox.get(entry.outbox_id)

@@ -17,6 +17,7 @@ from activities.notifications.twilio_sms import TwilioSms
 from config.settings import Settings
 from domain.effects import SendNoticeInput, SendNoticeResult
 from domain.notices import Channel, DeliveryStatus
+from store.loop_sqlite import LoopSqlite
 from store.outbox import NotificationOutbox
 from tests.fakes import sendgrid_fake as sg
 from tests.fakes import twilio_fake as tw
@@ -35,6 +36,7 @@ class Clock:
 
 def _activities(
     sessions: async_sessionmaker[AsyncSession],
+    loop: LoopSqlite | None,
     email: EmailPort,
     sms: SmsPort,
     clock: Clock | None = None,
@@ -42,7 +44,7 @@ def _activities(
     max_attempts: int = 10,
 ) -> NoticeActivities:
     return NoticeActivities(
-        sessions, email, sms, NoticeRenderer(), clock, settle_window, max_attempts
+        sessions, email, sms, NoticeRenderer(), clock, settle_window, max_attempts, loop=loop
     )
 
 
@@ -56,13 +58,14 @@ def _by_channel(result: SendNoticeResult) -> dict[Channel, DeliveryStatus]:
 
 async def test_notice_goes_out_once_per_channel_however_often_it_runs(
     sessions: async_sessionmaker[AsyncSession],
+    loop_sqlite: LoopSqlite | None,
     sendgrid: sg.FakeSendGrid,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
     await add_owner(sessions)
-    activities = _activities(sessions, email_port, sms_port)
+    activities = _activities(sessions, loop_sqlite, email_port, sms_port)
     first = await _send(activities, warning())
     again = await _send(activities, warning())
     assert again == first
@@ -82,19 +85,21 @@ async def test_notice_goes_out_once_per_channel_however_often_it_runs(
 
 async def test_english_account_gets_the_english_notice(
     sessions: async_sessionmaker[AsyncSession],
+    loop_sqlite: LoopSqlite | None,
     sendgrid: sg.FakeSendGrid,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
     await add_owner(sessions, locale="en")
-    await _send(_activities(sessions, email_port, sms_port), warning())
+    await _send(_activities(sessions, loop_sqlite, email_port, sms_port), warning())
     assert sendgrid.accepted[0].subject.startswith("[Upbit] Warning about your API key")
     assert twilio.accepted[0].body.startswith("[Upbit] Suspected key lending or sharing")
 
 
 async def test_invalid_number_fails_sms_for_good_and_email_still_goes(
     sessions: async_sessionmaker[AsyncSession],
+    loop_sqlite: LoopSqlite | None,
     sendgrid: sg.FakeSendGrid,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
@@ -102,7 +107,7 @@ async def test_invalid_number_fails_sms_for_good_and_email_still_goes(
 ) -> None:
     await add_owner(sessions)
     twilio.script(tw.error(21211))
-    activities = _activities(sessions, email_port, sms_port)
+    activities = _activities(sessions, loop_sqlite, email_port, sms_port)
     result = await _send(activities, warning())
     assert _by_channel(result) == {
         Channel.EMAIL: DeliveryStatus.SENT,
@@ -116,6 +121,7 @@ async def test_invalid_number_fails_sms_for_good_and_email_still_goes(
 
 async def test_rate_limited_email_is_retried_later_after_the_sms_went_out(
     sessions: async_sessionmaker[AsyncSession],
+    loop_sqlite: LoopSqlite | None,
     sendgrid: sg.FakeSendGrid,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
@@ -123,7 +129,7 @@ async def test_rate_limited_email_is_retried_later_after_the_sms_went_out(
 ) -> None:
     await add_owner(sessions)
     sendgrid.script(sg.rate_limited(reset_in=30))
-    activities = _activities(sessions, email_port, sms_port)
+    activities = _activities(sessions, loop_sqlite, email_port, sms_port)
     with pytest.raises(ApplicationError) as raised:
         await _send(activities, warning())
     assert not raised.value.non_retryable
@@ -140,13 +146,14 @@ async def test_rate_limited_email_is_retried_later_after_the_sms_went_out(
 
 async def test_sms_of_unknown_fate_is_found_at_twilio_not_sent_again(
     sessions: async_sessionmaker[AsyncSession],
+    loop_sqlite: LoopSqlite | None,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
     await add_owner(sessions)
     twilio.script(tw.accepted_then_dropped())
-    activities = _activities(sessions, email_port, sms_port)
+    activities = _activities(sessions, loop_sqlite, email_port, sms_port)
     with pytest.raises(ApplicationError, match="sms"):
         await _send(activities, warning())
     result = await _send(activities, warning())
@@ -156,6 +163,7 @@ async def test_sms_of_unknown_fate_is_found_at_twilio_not_sent_again(
 
 async def test_email_of_unknown_fate_waits_for_evidence_then_is_sent_again(
     sessions: async_sessionmaker[AsyncSession],
+    loop_sqlite: LoopSqlite | None,
     sendgrid: sg.FakeSendGrid,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
@@ -164,7 +172,7 @@ async def test_email_of_unknown_fate_waits_for_evidence_then_is_sent_again(
     clock = Clock()
     sendgrid.script(sg.server_error(502))
     activities = _activities(
-        sessions, email_port, sms_port, clock, settle_window=timedelta(minutes=10)
+        sessions, loop_sqlite, email_port, sms_port, clock, settle_window=timedelta(minutes=10)
     )
     with pytest.raises(ApplicationError, match="sendgrid 502"):
         await _send(activities, warning())
@@ -181,6 +189,7 @@ async def test_email_of_unknown_fate_waits_for_evidence_then_is_sent_again(
 
 async def test_email_of_unknown_fate_found_in_the_activity_feed_is_not_sent_again(
     sessions: async_sessionmaker[AsyncSession],
+    loop_sqlite: LoopSqlite | None,
     sendgrid: sg.FakeSendGrid,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
@@ -188,7 +197,7 @@ async def test_email_of_unknown_fate_found_in_the_activity_feed_is_not_sent_agai
     await add_owner(sessions)
     sendgrid.activity_feed = True
     sendgrid.script(sg.accepted_then_dropped())
-    activities = _activities(sessions, email_port, sms_port)
+    activities = _activities(sessions, loop_sqlite, email_port, sms_port)
     with pytest.raises(ApplicationError):
         await _send(activities, warning())
     result = await _send(activities, warning())
@@ -198,13 +207,14 @@ async def test_email_of_unknown_fate_found_in_the_activity_feed_is_not_sent_agai
 
 async def test_a_channel_that_keeps_failing_is_given_up_so_the_case_moves_on(
     sessions: async_sessionmaker[AsyncSession],
+    loop_sqlite: LoopSqlite | None,
     sendgrid: sg.FakeSendGrid,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
     await add_owner(sessions)
     sendgrid.script(sg.rate_limited(0), sg.rate_limited(0))
-    activities = _activities(sessions, email_port, sms_port, max_attempts=2)
+    activities = _activities(sessions, loop_sqlite, email_port, sms_port, max_attempts=2)
     for _ in range(2):
         with pytest.raises(ApplicationError):
             await _send(activities, warning())
@@ -216,12 +226,13 @@ async def test_a_channel_that_keeps_failing_is_given_up_so_the_case_moves_on(
 
 async def test_unknown_account_fails_both_channels_without_calling_anyone(
     sessions: async_sessionmaker[AsyncSession],
+    loop_sqlite: LoopSqlite | None,
     sendgrid: sg.FakeSendGrid,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
-    result = await _send(_activities(sessions, email_port, sms_port), warning())
+    result = await _send(_activities(sessions, loop_sqlite, email_port, sms_port), warning())
     assert _by_channel(result) == {
         Channel.EMAIL: DeliveryStatus.FAILED,
         Channel.SMS: DeliveryStatus.FAILED,
@@ -232,12 +243,15 @@ async def test_unknown_account_fails_both_channels_without_calling_anyone(
 
 async def test_without_credentials_notices_are_printed_and_recorded_as_not_sent(
     sessions: async_sessionmaker[AsyncSession],
+    loop_sqlite: LoopSqlite | None,
 ) -> None:
     await add_owner(sessions)
     printed = io.StringIO()
     channels = build_channels(Settings(_env_file=None), stream=printed)
     assert isinstance(channels.email, ConsoleEmail) and isinstance(channels.sms, ConsoleSms)
-    result = await _send(_activities(sessions, channels.email, channels.sms), warning())
+    result = await _send(
+        _activities(sessions, loop_sqlite, channels.email, channels.sms), warning()
+    )
     assert "기한: 2026년 11월 28일 (토) 15:00 KST" in printed.getvalue()
     assert "not sent: no SendGrid credentials" in printed.getvalue()
     async with sessions() as session:

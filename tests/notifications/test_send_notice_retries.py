@@ -14,6 +14,7 @@ from activities.notifications import NoticeActivities, NoticeRenderer
 from activities.notifications.sendgrid_email import SendGridEmail
 from activities.notifications.twilio_sms import TwilioSms
 from domain.notices import DeliveryStatus
+from store.loop_sqlite import LoopSqlite
 from tests.fakes import sendgrid_fake as sg
 from tests.fakes import twilio_fake as tw
 from tests.notifications.notice_workflow import NoticeRun, SendOneNotice
@@ -34,12 +35,15 @@ def _worker(env: WorkflowEnvironment, activities: NoticeActivities, task_queue: 
 
 def _activities(
     sessions: async_sessionmaker[AsyncSession],
+    loop: LoopSqlite,
     email: SendGridEmail,
     sms: TwilioSms,
 ) -> NoticeActivities:
     # A short settle window in wall-clock time: the activity compares provider timestamps
     # with its own clock, so it must not run on the test server's skipped time.
-    return NoticeActivities(sessions, email, sms, NoticeRenderer(), None, timedelta(seconds=2))
+    return NoticeActivities(
+        sessions, email, sms, NoticeRenderer(), None, timedelta(seconds=2), loop=loop
+    )
 
 
 async def _attempts(env: WorkflowEnvironment, workflow_id: str) -> int:
@@ -53,6 +57,7 @@ async def _attempts(env: WorkflowEnvironment, workflow_id: str) -> int:
 async def test_server_errors_rate_limits_and_dropped_answers_still_send_each_channel_once(
     time_skipping_env: WorkflowEnvironment,
     sqlite_sessions: async_sessionmaker[AsyncSession],
+    sqlite_loop: LoopSqlite,
     sendgrid: sg.FakeSendGrid,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
@@ -63,7 +68,7 @@ async def test_server_errors_rate_limits_and_dropped_answers_still_send_each_cha
     twilio.script(tw.server_error(503), tw.accepted_then_dropped(), tw.rate_limited(3))
     queue, workflow_id = f"notices-{uuid.uuid4()}", f"notice-{uuid.uuid4()}"
     async with _worker(
-        time_skipping_env, _activities(sqlite_sessions, email_port, sms_port), queue
+        time_skipping_env, _activities(sqlite_sessions, sqlite_loop, email_port, sms_port), queue
     ):
         result = await time_skipping_env.client.execute_workflow(
             SendOneNotice.run, NoticeRun(notice=warning()), id=workflow_id, task_queue=queue
@@ -77,6 +82,7 @@ async def test_server_errors_rate_limits_and_dropped_answers_still_send_each_cha
 async def test_worker_lost_after_the_provider_accepted_sends_nothing_again(
     time_skipping_env: WorkflowEnvironment,
     sqlite_sessions: async_sessionmaker[AsyncSession],
+    sqlite_loop: LoopSqlite,
     sendgrid: sg.FakeSendGrid,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
@@ -91,7 +97,7 @@ async def test_worker_lost_after_the_provider_accepted_sends_nothing_again(
     queue, workflow_id = f"notices-{uuid.uuid4()}", f"notice-{uuid.uuid4()}"
     client = time_skipping_env.client
     async with _worker(
-        time_skipping_env, _activities(sqlite_sessions, email_port, sms_port), queue
+        time_skipping_env, _activities(sqlite_sessions, sqlite_loop, email_port, sms_port), queue
     ):
         handle = await client.start_workflow(
             SendOneNotice.run,
@@ -103,7 +109,7 @@ async def test_worker_lost_after_the_provider_accepted_sends_nothing_again(
             await asyncio.sleep(0.05)
     # A new worker process (fresh activities object, same database) picks up the retry.
     async with _worker(
-        time_skipping_env, _activities(sqlite_sessions, email_port, sms_port), queue
+        time_skipping_env, _activities(sqlite_sessions, sqlite_loop, email_port, sms_port), queue
     ):
         result = await handle.result()
     assert [o.status for o in result.outcomes] == [DeliveryStatus.SENT, DeliveryStatus.SENT]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -16,7 +17,9 @@ from temporalio.worker import Worker
 from config.settings import Settings
 from domain.ids import case_workflow_id
 from domain.notices import Channel, DeliveryStatus
-from store.outbox import NotificationOutbox, OutboxEntry
+from store.core_work import CoreWork
+from store.outbox import OutboxEntry
+from store.outbox_sends import OutboxSends
 from tests.fakes.webhook_signing import SendGridSigner, twilio_signature
 from tests.notifications.delivery_listener import DeliveryListener
 from tests.notifications.hooks import Hooks
@@ -32,9 +35,11 @@ async def _sent_row(
     message_id: str,
     case_id: str = "K-1.run-1",
 ) -> OutboxEntry:
-    async with sessions() as session:
-        outbox = NotificationOutbox(session)
-        entry = await outbox.claim(
+    provider = "sendgrid" if channel == Channel.EMAIL else "twilio"
+
+    def claim_and_send(connection: Connection) -> OutboxEntry:
+        outbox = OutboxSends(connection)
+        entry = outbox.claim(
             case_id=case_id,
             notice_id="warning",
             channel=channel,
@@ -44,10 +49,9 @@ async def _sent_row(
             recipient_hint=None,
             now=NOW,
         )
-        provider = "sendgrid" if channel == Channel.EMAIL else "twilio"
-        entry = await outbox.mark_sent(entry.outbox_id, provider, message_id, NOW)
-        await session.commit()
-    return entry
+        return outbox.mark_sent(entry.outbox_id, provider, message_id, NOW)
+
+    return await CoreWork(sessions).write(claim_and_send)
 
 
 def _sendgrid_event(outbox_id: str, event: str, event_id: str, **extra: Any) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Database fixtures: every store test runs on SQLite and on PostgreSQL, each on a fresh schema.
 
-Import `database_url` and `sessions` into a test module (or a conftest) to use them.
+Import `database_url` and `sessions` into a test module (or a conftest) to use them, and
+`loop_sqlite` for the event-loop connections the worker opens on a SQLite file.
 PostgreSQL runs get their own schema, so parallel test runs sharing one server never meet.
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.engine import make_engine, make_sessionmaker
+from store.loop_sqlite import LoopSqlite
 from store.migrate import sync_url, upgrade
 
 POSTGRES_ENV = "KEYCASE_TEST_POSTGRES_URL"
@@ -80,3 +82,12 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
         yield make_sessionmaker(engine)
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+def loop_sqlite(sessions: async_sessionmaker[AsyncSession]) -> Iterator[LoopSqlite | None]:
+    """The worker's event-loop connections to the SQLite file; None on PostgreSQL."""
+    loop = LoopSqlite.for_engine(sessions.kw["bind"])
+    yield loop
+    if loop is not None:
+        loop.close()

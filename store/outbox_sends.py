@@ -1,0 +1,130 @@
+"""The send path's outbox writes: claim a notice's row, count attempts, record the answer.
+
+Each is one statement (INSERT … ON CONFLICT DO NOTHING … RETURNING or UPDATE … RETURNING)
+on a `Connection` inside the caller's write transaction; the worker runs them in the event
+loop on SQLite and in an async session elsewhere (`store.core_work`).
+
+    entry = OutboxSends(connection).claim(case_id=..., notice_id=..., channel=..., ...)
+    entry = OutboxSends(connection).begin_attempt(entry.outbox_id, "o***@example.com", now)
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, case, func, update
+
+from domain.notices import Channel, DeliveryStatus
+from store.outbox import (
+    ENTRY_COLUMNS,
+    OutboxEntry,
+    OutboxRow,
+    entry_of,
+    find_entry,
+    insert_into,
+    outbox_id_for,
+)
+
+
+class OutboxSends:
+    """Writes of `send_notice` to the outbox; the caller owns the transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def claim(
+        self,
+        *,
+        case_id: str,
+        notice_id: str,
+        channel: Channel,
+        notice: str,
+        subject: str | None,
+        body: str,
+        recipient_hint: str | None,
+        now: datetime,
+        failed_because: str | None = None,
+    ) -> OutboxEntry:
+        """The row for this notice and channel, created pending (or failed) if it is new."""
+        outbox_id = outbox_id_for(case_id, notice_id, channel)
+        status = DeliveryStatus.FAILED if failed_because else DeliveryStatus.PENDING
+        values = {
+            "outbox_id": outbox_id,
+            "case_id": case_id,
+            "notice_id": notice_id,
+            "channel": channel.value,
+            "notice": notice,
+            "status": status.value,
+            "error": failed_because,
+            "attempts": 0,
+            "in_doubt": False,
+            "recipient_hint": recipient_hint,
+            "subject": subject,
+            "body": body,
+            "created_at": now,
+            "updated_at": now,
+        }
+        insert = insert_into(self._connection.dialect.name, OutboxRow).values(**values)
+        statement = insert.on_conflict_do_nothing().returning(*ENTRY_COLUMNS)
+        row = self._connection.execute(statement).first()
+        entry = entry_of(row) if row else self.get(outbox_id)
+        assert entry is not None  # inserted above or by an earlier attempt
+        return entry
+
+    def get(self, outbox_id: str) -> OutboxEntry | None:
+        """The row with this id, as this transaction sees it."""
+        row = self._connection.execute(find_entry(outbox_id)).first()
+        return entry_of(row) if row else None
+
+    def begin_attempt(self, outbox_id: str, recipient_hint: str, now: datetime) -> OutboxEntry:
+        """Count an attempt and mark its outcome unknown until the provider answers."""
+        return self._update(
+            outbox_id,
+            attempts=OutboxRow.attempts + 1,
+            in_doubt=True,
+            last_attempt_at=now,
+            recipient_hint=recipient_hint,
+            updated_at=now,
+        )
+
+    def mark_sent(
+        self, outbox_id: str, provider: str, message_id: str | None, now: datetime
+    ) -> OutboxEntry:
+        """The provider accepted the message (a webhook may already have said more)."""
+        pending = OutboxRow.status == DeliveryStatus.PENDING.value
+        return self._update(
+            outbox_id,
+            status=case((pending, DeliveryStatus.SENT.value), else_=OutboxRow.status),
+            provider=provider,
+            provider_message_id=func.coalesce(OutboxRow.provider_message_id, message_id),
+            in_doubt=False,
+            error=None,
+            updated_at=now,
+        )
+
+    def note_error(self, outbox_id: str, error: str, in_doubt: bool, now: datetime) -> None:
+        """A transient failure: the row stays pending; `in_doubt` if the provider may have sent."""
+        self._update(outbox_id, error=error[:500], in_doubt=in_doubt, updated_at=now)
+
+    def mark_failed(self, outbox_id: str, error: str, now: datetime) -> OutboxEntry:
+        """The notice cannot go out on this channel; it is never tried again."""
+        not_final = OutboxRow.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENT.value])
+        return self._update(
+            outbox_id,
+            status=case((not_final, DeliveryStatus.FAILED.value), else_=OutboxRow.status),
+            error=case((not_final, error[:500]), else_=OutboxRow.error),
+            in_doubt=False,
+            updated_at=now,
+        )
+
+    def _update(self, outbox_id: str, **values: Any) -> OutboxEntry:
+        """One UPDATE … RETURNING on a row that must exist (the hot path of every send)."""
+        statement = (
+            update(OutboxRow)
+            .where(OutboxRow.outbox_id == outbox_id)
+            .values(**values)
+            .returning(*ENTRY_COLUMNS)
+        )
+        row = self._connection.execute(statement).first()
+        if row is None:
+            raise LookupError(f"no outbox row {outbox_id}")
+        return entry_of(row)
