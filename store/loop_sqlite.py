@@ -4,9 +4,9 @@ On aiosqlite every statement goes to a thread and back, and under load each hop 
 for its turn in the event loop: a one-row read took about 10 ms and a one-row write
 20 ms in the intake benchmark, while the statements themselves take microseconds. A
 writer that meets another process's lock also sleeps in SQLite's busy handler, up to
-100 ms a time. The hot paths (the API's alert intake, the worker's audit appends) therefore
-run their few statements right in the loop thread, on two connections of a synchronous
-engine:
+100 ms a time. The hot paths (the API's alert intake; the worker's audit appends, key
+measures and notice outbox, see store.core_work) therefore run their few statements right
+in the loop thread, on two connections of a synchronous engine:
 
 - reads in autocommit: each SELECT is its own read transaction and sees the last commit
   of every process; WAL readers never wait for writers;
