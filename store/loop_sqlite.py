@@ -21,8 +21,9 @@ in the loop thread, on two connections of a synchronous engine:
 
 A commit never stalls the loop copying pages into the database file: the write
 connection does not checkpoint on commit; every `checkpoint_every` commits a passive
-checkpoint runs in a worker thread instead, on a connection of its own. Other backends
-have no use for any of this: their drivers talk to a server over a socket without threads.
+checkpoint runs in a worker thread instead, on a connection of its own, while the writes
+queued here wait (other coroutines run on). Other backends have no use for any of this:
+their drivers talk to a server over a socket without threads.
 """
 
 import asyncio
@@ -67,7 +68,6 @@ class LoopSqlite:
         self._path = path
         self._checkpoint_every = checkpoint_every
         self._commits = 0
-        self._checkpointing: asyncio.Task[None] | None = None
         self._engines = (_engine(path, writer=False), _engine(path, writer=True))
         # Held open: a pool checkout per statement would cost more than the statement.
         self._reads, self._writes = (engine.connect() for engine in self._engines)
@@ -109,8 +109,11 @@ class LoopSqlite:
                 batch, self._queued = self._queued, []
                 self._run_batch(batch)
                 self._commits += 1
-                if self._commits % self._checkpoint_every == 0 and self._checkpointing is None:
-                    self._checkpointing = asyncio.create_task(self._checkpoint())
+                if self._commits % self._checkpoint_every == 0:
+                    # This connection's writes wait for it (the loop does not), so it copies
+                    # the whole WAL and the next write starts the WAL from its beginning;
+                    # a checkpoint that raced the writes would leave the WAL growing.
+                    await self._checkpoint()
         except BaseException as error:  # the lock never came (or the loop is closing)
             for _, future in self._queued:
                 if not future.done():
@@ -126,8 +129,6 @@ class LoopSqlite:
             await asyncio.to_thread(_passive_checkpoint, self._path)
         except sqlite3.Error as error:
             log.warning("WAL checkpoint of %s failed: %s", self._path, error)
-        finally:
-            self._checkpointing = None
 
     async def _take_lock(self) -> None:
         """BEGIN IMMEDIATE, tried until no other writer holds the database."""
