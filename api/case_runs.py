@@ -1,15 +1,18 @@
 """Finding the workflow run that holds a case, given only its case id.
 
-A case id is `<key_id>.<first run id>`: the key's workflow id plus the run that
-opened the case. The key's latest run usually holds it; an older, closed case lives
-in the run of its chain that did not continue as new, found through visibility.
+A case id is `<key_id>.<run id>`: the key's workflow id plus the run that opened the
+case. Every run that holds the case shows its id as the `CaseId` search attribute (a
+long case continues as new and keeps it). The key's latest run usually holds it; an
+older, ended case lives in the last run that showed its id, found through visibility.
 Once Temporal's retention has deleted that run the case reads as 404; its audit rows
 (`GET /v1/cases/{case_id}/audit`) outlive it, as the audit log is the record of truth.
 """
 
 import asyncio
 from datetime import timedelta
+from typing import Annotated
 
+from fastapi import Path
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -19,9 +22,11 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from api.visibility import held_case
 from domain.case import CaseState, QueryName
 from domain.ids import case_workflow_id, key_id_of_case
 
+CaseIdPath = Annotated[str, Path(max_length=240, description="`<key_id>.<run id>`")]
 QUERY_TIMEOUT = timedelta(seconds=10)
 OPENING_PAUSES = (0.1, 0.2, 0.4, 0.8, 1.5)
 
@@ -34,13 +39,12 @@ class CaseRun:
         self.running = running
 
 
-def parse_case_id(case_id: str) -> tuple[str, str]:
-    """(key id, first run id); a malformed id is a case that does not exist (404)."""
+def parse_case_id(case_id: str) -> str:
+    """The key id; a malformed case id is a case that does not exist (404)."""
     try:
-        key_id = key_id_of_case(case_id)
+        return key_id_of_case(case_id)
     except ValueError:
         raise unknown_case(case_id) from None
-    return key_id, case_id.rpartition(".")[2]
 
 
 def unknown_case(case_id: str) -> ApiError:
@@ -49,25 +53,23 @@ def unknown_case(case_id: str) -> ApiError:
 
 async def find_case_run(client: Client, case_id: str) -> CaseRun:
     """The run holding the case; raises a 404 ApiError when Temporal knows no such case."""
-    key_id, first_run = parse_case_id(case_id)
-    workflow_id = case_workflow_id(key_id)
+    workflow_id = case_workflow_id(parse_case_id(case_id))
     try:
-        latest = await client.get_workflow_handle(workflow_id).describe()
+        run = await client.get_workflow_handle(workflow_id).describe()
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise unknown_case(case_id) from None
         raise
-    if first_run in (latest.raw_info.first_run_id, latest.run_id):
-        handle = client.get_workflow_handle(workflow_id, run_id=latest.run_id)
-        return CaseRun(handle, latest.status == WorkflowExecutionStatus.RUNNING)
-    query = f'WorkflowId="{workflow_id}" AND ExecutionStatus!="ContinuedAsNew"'
-    async for execution in client.list_workflows(query, page_size=100):
-        handle = client.get_workflow_handle(workflow_id, run_id=execution.run_id)
-        if execution.run_id == first_run:
-            return CaseRun(handle, running=False)
-        if (await handle.describe()).raw_info.first_run_id == first_run:
-            return CaseRun(handle, running=False)
-    raise unknown_case(case_id)
+    if held_case(run) != case_id:
+        # The ids are pattern-checked (parse_case_id), so quoting them is safe.
+        query = f'WorkflowId="{workflow_id}" AND CaseId="{case_id}"'
+        runs = [execution async for execution in client.list_workflows(query)]
+        if not runs:
+            raise unknown_case(case_id)
+        last = max(runs, key=lambda execution: execution.start_time)
+        run = await client.get_workflow_handle(workflow_id, run_id=last.run_id).describe()
+    handle = client.get_workflow_handle(workflow_id, run_id=run.run_id)
+    return CaseRun(handle, run.status == WorkflowExecutionStatus.RUNNING)
 
 
 async def read_case(client: Client, case_id: str) -> CaseState:

@@ -26,7 +26,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from api.errors import ApiError
 from api.schemas import AlertAccepted, AlertStatus
-from api.visibility import WORKFLOW_TYPE
+from api.visibility import WORKFLOW_TYPE, held_case
 from domain.alerts import Alert
 from domain.case import KeyCaseInput, case_summary
 from domain.ids import case_id_for, case_workflow_id
@@ -194,10 +194,16 @@ async def signal_with_start(alert: Alert, task_queue: str, client: Client) -> tu
         start_signal_args=[alert],
         static_summary=case_summary(alert.key_id, alert.exchange),
     )
-    first_run = handle.first_execution_run_id
-    if not first_run:  # servers before 1.32 leave it unset when attaching
-        first_run = (await handle.describe()).raw_info.first_run_id
-    return case_id_for(alert.key_id, first_run), _started(handle)
+    run_id = handle.result_run_id
+    assert run_id is not None  # the server always names the run that took the signal
+    started = _started(handle)
+    if started or run_id == handle.first_execution_run_id:
+        return case_id_for(alert.key_id, run_id), started  # the case this run opened
+    # A later run of the key's workflow: one that carries a long case on, or one that
+    # opened the key's next case. Its search attributes say which (one more round trip,
+    # paid only once a key's workflow has moved past its first run).
+    run = await client.get_workflow_handle(handle.id, run_id=run_id).describe()
+    return held_case(run), started
 
 
 def _started(handle: WorkflowHandle[object, object]) -> bool:

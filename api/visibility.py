@@ -1,6 +1,5 @@
 """Listing cases through Temporal visibility (the same search attributes officers filter by)."""
 
-import asyncio
 import base64
 import binascii
 from typing import TypeVar
@@ -15,11 +14,11 @@ from domain.ids import WORKFLOW_ID_PREFIX, case_id_for
 from domain.stages import CaseStage
 
 WORKFLOW_TYPE = "KeyCaseWorkflow"
-DESCRIBE_CONCURRENCY = 16
 
 _E = TypeVar("_E", CaseStage, Severity)
 
 KEY_ID = SearchAttributeKey.for_keyword("KeyId")
+CASE_ID = SearchAttributeKey.for_keyword("CaseId")
 EXCHANGE = SearchAttributeKey.for_keyword("Exchange")
 CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
 SEVERITY = SearchAttributeKey.for_keyword("Severity")
@@ -29,8 +28,13 @@ KYC_DEADLINE = SearchAttributeKey.for_datetime("KycDeadline")
 
 def visibility_query(case_filter: CaseFilter) -> str:
     """The list filter; values are enum members or pattern-checked ids, so quoting is safe."""
-    # A continued-as-new run is an old page of a case that lives on in a newer run.
-    clauses = [f'WorkflowType="{WORKFLOW_TYPE}"', 'ExecutionStatus!="ContinuedAsNew"']
+    # A run that continued as new while its case was open is an old page of a case that
+    # lives on in a newer run; one that continued with its case ended opened the next case.
+    ended = ", ".join(f'"{stage.value}"' for stage in CaseStage if not stage.is_open)
+    clauses = [
+        f'WorkflowType="{WORKFLOW_TYPE}"',
+        f'(ExecutionStatus!="ContinuedAsNew" OR CaseStage IN ({ended}))',
+    ]
     if case_filter.stage is not None:
         clauses.append(f'CaseStage="{case_filter.stage.value}"')
     if case_filter.exchange is not None:
@@ -50,34 +54,28 @@ async def list_cases(client: Client, case_filter: CaseFilter) -> CasePage:
         next_page_token=_decode_cursor(case_filter.cursor),
     )
     await executions.fetch_next_page()
-    page = list(executions.current_page or [])
-    # Visibility rows lack the first run id that names a case; describe fills it in,
-    # a bounded number at a time so a full page does not burst the frontend.
-    gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
-    first_runs = await asyncio.gather(*(_first_run_id(client, e, gate) for e in page))
     token = executions.next_page_token
     return CasePage(
-        cases=[_summary(e, first) for e, first in zip(page, first_runs, strict=True)],
+        cases=[_summary(execution) for execution in executions.current_page or []],
         next_cursor=base64.urlsafe_b64encode(token).decode() if token else None,
     )
 
 
-async def _first_run_id(
-    client: Client, execution: WorkflowExecution, gate: asyncio.Semaphore
-) -> str:
-    if execution.raw_info.first_run_id:
-        return execution.raw_info.first_run_id
-    handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
-    async with gate:
-        description = await handle.describe()
-    return description.raw_info.first_run_id or execution.run_id
+def held_case(execution: WorkflowExecution) -> str:
+    """The id of the case a run of a key's workflow holds.
+
+    A run shows it (`CaseId`) from its first turn on; before that, the run is one that
+    has just opened its case, which is named after it.
+    """
+    shown = execution.typed_search_attributes.get(CASE_ID)
+    return shown or case_id_for(execution.id.removeprefix(WORKFLOW_ID_PREFIX), execution.run_id)
 
 
-def _summary(execution: WorkflowExecution, first_run_id: str) -> CaseSummary:
+def _summary(execution: WorkflowExecution) -> CaseSummary:
     attributes = execution.typed_search_attributes
     key_id = attributes.get(KEY_ID) or execution.id.removeprefix(WORKFLOW_ID_PREFIX)
     return CaseSummary(
-        case_id=case_id_for(key_id, first_run_id),
+        case_id=held_case(execution),
         key_id=key_id,
         exchange=attributes.get(EXCHANGE),
         stage=_enum(CaseStage, attributes.get(CASE_STAGE)),

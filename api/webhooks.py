@@ -17,11 +17,12 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from sendgrid.helpers.eventwebhook import EventWebhook
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
 
 from api.errors import ApiError
+from api.visibility import held_case
 from config.settings import Settings
 from domain.ids import case_workflow_id, key_id_of_case
 from domain.messages import DeliveryEvent, SignalName
@@ -176,9 +177,7 @@ async def _apply(request: Request, provider: str, events: list[ProviderEvent]) -
 
 async def _signal_case(client: Client, entry: OutboxEntry, event: ProviderEvent) -> None:
     """Tell the case; a case that has closed (or a newer case for the key) is left alone."""
-    key_id = key_id_of_case(entry.case_id)
-    first_run_id = entry.case_id.rpartition(".")[2]
-    handle = client.get_workflow_handle(case_workflow_id(key_id))
+    handle = client.get_workflow_handle(case_workflow_id(key_id_of_case(entry.case_id)))
     signal = DeliveryEvent(
         notice_id=entry.notice_id,
         channel=entry.channel,
@@ -188,11 +187,12 @@ async def _signal_case(client: Client, entry: OutboxEntry, event: ProviderEvent)
         occurred_at=event.occurred_at,
     )
     try:
-        described = await handle.describe()
-        current_first_run = described.raw_description.workflow_execution_info.first_run_id
-        if current_first_run and current_first_run != first_run_id:
-            return  # the key's workflow now runs a later case
-        await handle.signal(SignalName.DELIVERY_EVENT, signal)
+        run = await handle.describe()
+        if run.status != WorkflowExecutionStatus.RUNNING or held_case(run) != entry.case_id:
+            return  # the case has ended, or the key's workflow runs a later case
+        await client.get_workflow_handle(run.id, run_id=run.run_id).signal(
+            SignalName.DELIVERY_EVENT, signal
+        )
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise

@@ -5,13 +5,13 @@ an attempt), so that a replayed or retried write appends nothing new. Payloads c
 ids and outcomes only: never contacts or secrets.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from domain.alerts import Alert
 from domain.case import ActionRecord, CaseState, KycRecord, NoticeRecord, StageChange
-from domain.effects import AuditFact
+from domain.effects import AuditFact, ChannelOutcome, SendNoticeInput
 from domain.messages import DeliveryEvent
 
 
@@ -20,6 +20,7 @@ class EventType:
 
     CASE_OPENED = "case.opened"
     ALERT_RECEIVED = "alert.received"
+    ALERT_PASSED_ON = "alert.passed_on"
     STAGE_CHANGED = "stage.changed"
     NOTICE_SENT = "notice.sent"
     NOTICE_DELIVERY = "notice.delivery"
@@ -66,6 +67,13 @@ def alert_received(state: CaseState, alert: Alert, received_at: datetime) -> Aud
     return _fact(state, f"alert:{alert.alert_id}", EventType.ALERT_RECEIVED, received_at, payload)
 
 
+def alert_passed_on(state: CaseState, alert: Alert, received_at: datetime) -> AuditFact:
+    """An alert reached the case after it had ended: it opens the key's next case instead."""
+    payload = {"alert_id": alert.alert_id, "kind": alert.kind.value}
+    event_id = f"{state.case_id}:passed_on:{alert.alert_id}"
+    return _fact(state, event_id, EventType.ALERT_PASSED_ON, received_at, payload)
+
+
 def stage_changed(state: CaseState, change: StageChange) -> AuditFact:
     """The case moved to another stage; `state` is the case after the move."""
     step = len(state.stages)
@@ -80,18 +88,46 @@ def stage_changed(state: CaseState, change: StageChange) -> AuditFact:
     )
 
 
-def notice_sent(state: CaseState, notice: NoticeRecord) -> AuditFact:
-    """The outcome of sending one notice on each channel."""
+def notice_sent(
+    notice: SendNoticeInput, outcomes: Sequence[ChannelOutcome], at: datetime
+) -> AuditFact:
+    """What sending one notice did on each channel.
+
+    Written by `send_notice` itself, in the transaction that records the last channel's
+    answer; the case writes it only for a send that gave up (`notice_given_up`).
+    """
+    payload = {
+        "notice_id": notice.notice_id,
+        "kind": notice.notice.value,
+        "deadline": notice.deadline.isoformat() if notice.deadline else None,
+        "channels": [o.model_dump(mode="json") for o in outcomes],
+    }
+    return AuditFact(
+        event_id=_notice_event_id(notice.case_id, notice.notice_id),
+        event_type=EventType.NOTICE_SENT,
+        case_id=notice.case_id,
+        key_id=notice.key_id,
+        actor="keycase",
+        occurred_at=at,
+        payload=payload,
+    )
+
+
+def notice_given_up(state: CaseState, notice: NoticeRecord) -> AuditFact:
+    """A notice whose send gave up (its activity ran out of time): why, per the case."""
     payload = {
         "notice_id": notice.notice_id,
         "kind": notice.kind.value,
         "deadline": notice.deadline.isoformat() if notice.deadline else None,
-        "channels": [c.model_dump(mode="json") for c in notice.channels],
+        "error": notice.error,
     }
     at = notice.completed_at or notice.requested_at
-    return _fact(
-        state, f"{state.case_id}:notice:{notice.notice_id}", EventType.NOTICE_SENT, at, payload
-    )
+    event_id = _notice_event_id(state.case_id, notice.notice_id)
+    return _fact(state, event_id, EventType.NOTICE_SENT, at, payload)
+
+
+def _notice_event_id(case_id: str, notice_id: str) -> str:
+    return f"{case_id}:notice:{notice_id}"
 
 
 def notice_delivery(state: CaseState, event: DeliveryEvent) -> AuditFact:
@@ -133,12 +169,12 @@ def key_measure_failed(state: CaseState, measure: str, error: str, at: datetime)
 
 
 def case_closed(state: CaseState) -> AuditFact:
-    """The case reached an ending; `state` is the closed case."""
-    payload = {
-        "stage": state.stage.value,
-        "alerts": state.alerts.count,
-        "key_status": state.key_status.value if state.key_status else None,
-        "gateway_reason": state.key_gateway_reason,
-    }
+    """The case reached an ending; `state` is the closed case.
+
+    Recorded with the decision, before the ending's key measure and last notice: what
+    became of the key is in the measure's own `key.status_changed` fact, of the notice
+    in its `notice.sent` fact.
+    """
+    payload = {"stage": state.stage.value, "alerts": state.alerts.count}
     at = state.closed_at or state.opened_at
     return _fact(state, f"{state.case_id}:closed", EventType.CASE_CLOSED, at, payload)

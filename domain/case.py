@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from domain.alerts import AlertKind, Severity
+from domain.alerts import Alert, AlertKind, Severity
 from domain.keys import KeyStatus
 from domain.notices import Channel, DeliveryStatus, NoticeKind
 from domain.officer import OfficerAction
@@ -135,7 +135,8 @@ class KeyCaseInput(_Model):
     """Starts (or continues) the case workflow of one key.
 
     The API builds it from an alert alone; the `carried_*` fields are set only by
-    continue-as-new.
+    continue-as-new: with a state when a long case goes on in a new run, with alerts
+    when they reached a case that had ended and so open the key's next case.
     """
 
     key_id: str
@@ -144,6 +145,7 @@ class KeyCaseInput(_Model):
     carried_state: CaseState | None = None
     carried_policy: LadderPolicy | None = None
     carried_alert_ids: list[str] = Field(default_factory=list)  # the dedupe window
+    carried_alerts: list[Alert] = Field(default_factory=list)  # to open the next case with
 
 
 def case_summary(key_id: str, exchange: str) -> str:

@@ -18,15 +18,20 @@ def case_workflow_id(key_id: str) -> str:
     return WORKFLOW_ID_PREFIX + key_id
 
 
-def case_id_for(key_id: str, first_run_id: str) -> str:
-    """A case is one run chain of the key's workflow: stable across continue-as-new."""
-    return f"{key_id}.{first_run_id}"
+def case_id_for(key_id: str, opening_run_id: str) -> str:
+    """A case is named by the run of the key's workflow that opened it.
+
+    The name stays when a long case continues as new; the runs that hold a case show
+    its id as the `CaseId` search attribute.
+    """
+    return f"{key_id}.{opening_run_id}"
 
 
 def key_id_of_case(case_id: str) -> str:
     """The key a case id belongs to; raises ValueError for a malformed case id."""
     key_id, sep, run = case_id.rpartition(".")
-    if not sep or not run or not _KEY_ID.match(key_id):
+    # Both parts travel into visibility queries, so both keep to the safe alphabet.
+    if not sep or not _KEY_ID.match(run) or not _KEY_ID.match(key_id):
         raise ValueError(f"invalid case id {case_id!r}")
     return key_id
 
@@ -35,6 +40,7 @@ def key_id_of_case(case_id: str) -> str:
 # The dev server's SQLite store allows about 10 Keyword and 3 of each other type.
 SEARCH_ATTRIBUTES: dict[str, str] = {
     "KeyId": "Keyword",
+    "CaseId": "Keyword",
     "Exchange": "Keyword",
     "CaseStage": "Keyword",
     "Severity": "Keyword",

@@ -49,6 +49,15 @@ def fresh_alerts(alerts: Iterable[Alert], seen: Collection[str]) -> tuple[list[A
     return fresh, repeats
 
 
+def passes_alerts_on(state: CaseState) -> bool:
+    """Whether new alerts about the key open its next case rather than join this one.
+
+    So it is once the case has ended, unless it expired the key: nothing more can happen
+    to an expired key, so alerts about it stay on the case that expired it.
+    """
+    return not state.stage.is_open and state.stage is not CaseStage.EXPIRED
+
+
 def record_alerts(
     state: CaseState, alerts: list[Alert], repeats: int, policy: LadderPolicy, now: datetime
 ) -> CaseState:

@@ -16,7 +16,7 @@ from domain.alerts import Alert
 from domain.case import CaseState
 from domain.effects import AuditFact, ChannelOutcome, KeyMeasure, KeyStateResult
 from domain.messages import DeliveryEvent, KycResult
-from domain.notice_log import apply_delivery, complete_notice, notices_in_flight, request_notice
+from domain.notice_log import apply_delivery, complete_notice, request_notice
 from domain.notices import NoticeKind
 from domain.officer import OfficerAction, OfficerInput
 from domain.policy import LadderPolicy
@@ -76,7 +76,14 @@ def on_open(state: CaseState) -> Effects:
 def on_alerts(
     state: CaseState, fresh: list[Alert], repeats: int, policy: LadderPolicy, now: datetime
 ) -> Decision:
-    """New alerts (already stripped of repeats) join the case and may move it on."""
+    """New alerts (already stripped of repeats) join the case and may move it on.
+
+    An ended case passes them on to the key's next case instead (`ladder.passes_alerts_on`;
+    the workflow opens it) and records where they went.
+    """
+    if ladder.passes_alerts_on(state):
+        state = ladder.record_alerts(state, [], repeats, policy, now)  # repeats still count
+        return state, Effects(facts=tuple(facts.alert_passed_on(state, a, now) for a in fresh))
     state = ladder.record_alerts(state, fresh, repeats, policy, now)
     effects = Effects(facts=tuple(facts.alert_received(state, a, now) for a in fresh))
     if not fresh:
@@ -166,14 +173,19 @@ def on_sent(
     error: str | None,
     now: datetime,
 ) -> Decision:
-    """A notice's send finished: keep the outcome; a sent warning starts the KYC wait."""
+    """A notice's send finished: keep the outcome; a sent warning starts the KYC wait.
+
+    The send recorded its outcome in the audit log itself; only a send that gave up
+    leaves that to the case.
+    """
     state = complete_notice(state, notice_id, outcomes, now, error)
     notice = state.notice(notice_id)
-    effects = Effects(facts=(facts.notice_sent(state, notice),) if notice else ())
+    gave_up = (facts.notice_given_up(state, notice),) if notice and error else ()
+    effects = Effects(facts=gave_up)
     if notice_id == NoticeKind.WARNING.value and state.stage is CaseStage.WARNED:
         state = ladder.change_stage(state, CaseStage.AWAITING_KYC, now, "warning sent")
         effects = effects.then(Effects(facts=(facts.stage_changed(state, state.stages[-1]),)))
-    return state, effects.then(_closing(state))
+    return state, effects
 
 
 def on_measure(state: CaseState, result: KeyStateResult) -> CaseState:
@@ -211,7 +223,7 @@ def _expire(state: CaseState, now: datetime, reason: str, actor: str = "keycase"
     state = ladder.change_stage(state, CaseStage.EXPIRED, now, reason, actor)
     state = request_notice(state, NoticeKind.EXPIRY.value, NoticeKind.EXPIRY, now)
     return state, Effects(
-        facts=(facts.stage_changed(state, state.stages[-1]),),
+        facts=(facts.stage_changed(state, state.stages[-1]), facts.case_closed(state)),
         measure=MeasureRequest(measure=KeyMeasure.EXPIRE, reason=reason, actor=actor),
         notices=(NoticeRequest(notice_id=NoticeKind.EXPIRY.value, kind=NoticeKind.EXPIRY),),
     )
@@ -221,19 +233,14 @@ def _close(
     state: CaseState, stage: CaseStage, now: datetime, reason: str, actor: str = "keycase"
 ) -> Decision:
     state = ladder.change_stage(state, stage, now, reason, actor)
-    effects = Effects(facts=(facts.stage_changed(state, state.stages[-1]),))
+    effects = Effects(
+        facts=(facts.stage_changed(state, state.stages[-1]), facts.case_closed(state))
+    )
     if stage in (CaseStage.CLEARED, CaseStage.DISMISSED):
         effects = effects.then(
             Effects(measure=MeasureRequest(measure=KeyMeasure.UNFLAG, reason=reason, actor=actor))
         )
-    return state, effects.then(_closing(state))
-
-
-def _closing(state: CaseState) -> Effects:
-    """The closing fact, once the case has ended and its last notice has gone out."""
-    if state.stage.is_open or notices_in_flight(state):
-        return NONE
-    return Effects(facts=(facts.case_closed(state),))
+    return state, effects
 
 
 def _then(effects: Effects, decision: Decision) -> Decision:

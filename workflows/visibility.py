@@ -6,12 +6,18 @@ Only ids, stages and times: no e-mail, phone number or secret ever goes here.
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    SearchAttributeUpdate,
+    TypedSearchAttributes,
+)
 
 with workflow.unsafe.imports_passed_through():
     from domain.case import CaseState
 
 KEY_ID = SearchAttributeKey.for_keyword("KeyId")
+CASE_ID = SearchAttributeKey.for_keyword("CaseId")
 EXCHANGE = SearchAttributeKey.for_keyword("Exchange")
 CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
 SEVERITY = SearchAttributeKey.for_keyword("Severity")
@@ -25,6 +31,7 @@ def shown(state: CaseState) -> Shown:
     """The search attribute values that describe the case now."""
     return {
         KEY_ID.name: state.key_id,
+        CASE_ID.name: state.case_id,
         EXCHANGE.name: state.exchange,
         CASE_STAGE.name: state.stage.value,
         SEVERITY.name: state.severity.value,
@@ -38,7 +45,7 @@ def changes(
 ) -> list[SearchAttributeUpdate[str] | SearchAttributeUpdate[datetime]]:
     """Updates for the attributes whose value changed (an unset for values gone)."""
     updates: list[SearchAttributeUpdate[str] | SearchAttributeUpdate[datetime]] = []
-    for key in (KEY_ID, EXCHANGE, CASE_STAGE, SEVERITY, ASSIGNED_TO):
+    for key in (KEY_ID, CASE_ID, EXCHANGE, CASE_STAGE, SEVERITY, ASSIGNED_TO):
         value = now[key.name]
         if value != before.get(key.name):
             updates.append(key.value_set(value) if isinstance(value, str) else key.value_unset())
@@ -50,6 +57,13 @@ def changes(
             else KYC_DEADLINE.value_unset()
         )
     return updates
+
+
+def next_case(key_id: str, exchange: str) -> TypedSearchAttributes:
+    """What a run opening the key's next case starts with: none of the ended case's values."""
+    return TypedSearchAttributes(
+        [SearchAttributePair(KEY_ID, key_id), SearchAttributePair(EXCHANGE, exchange)]
+    )
 
 
 def details(state: CaseState) -> str:

@@ -31,9 +31,11 @@ from activities.notifications.ports import (
     TransientSendError,
 )
 from activities.notifications.renderer import NoticeRenderer, RenderedNotice
+from domain.audit_events import notice_sent
 from domain.effects import ActivityName, ChannelOutcome, SendNoticeInput, SendNoticeResult
 from domain.notices import Channel, DeliveryStatus
 from store.accounts import AccountRecord, account_now
+from store.audit import append_facts_now
 from store.core_work import CoreWork
 from store.group_commit import GroupCommit
 from store.loop_sqlite import LoopSqlite
@@ -123,7 +125,7 @@ class NoticeActivities:
                 )
             )
         )
-        await self._settle_all(steps)
+        await self._settle_all(notice, steps)
         outcomes = [step for step in steps if isinstance(step, ChannelOutcome)]
         retries = [step for step in steps if isinstance(step, _Retry)]
         if retries:
@@ -238,18 +240,28 @@ class NoticeActivities:
             return _Settle(note)
         return _sent(entry, accepted.provider, accepted.message_id, self._clock())
 
-    async def _settle_all(self, steps: list[_Step]) -> None:
-        """Record every channel's answer in one transaction; the steps become their outcomes."""
+    async def _settle_all(self, notice: SendNoticeInput, steps: list[_Step]) -> None:
+        """Record every channel's answer in one transaction; the steps become their outcomes.
+
+        Once every channel has its outcome, the notice's audit fact goes into the same
+        transaction: the log says a notice went out exactly when the outbox does.
+        """
         pending = [n for n, step in enumerate(steps) if isinstance(step, _Settle)]
-        if not pending:
+        if not pending and any(isinstance(step, _Retry) for step in steps):
             return
+        now = self._clock()
 
         def settle(connection: Connection) -> list[ChannelOutcome | _Retry]:
             outbox = OutboxSends(connection)
-            return [cast(_Settle, steps[n]).write(outbox) for n in pending]
+            answers = [cast(_Settle, steps[n]).write(outbox) for n in pending]
+            settled = dict(enumerate(steps)) | dict(zip(pending, answers, strict=True))
+            outcomes = [step for step in settled.values() if isinstance(step, ChannelOutcome)]
+            if len(outcomes) == len(steps):  # appended once: a retry finds its event id
+                append_facts_now(connection, [notice_sent(notice, outcomes, now)], now)
+            return answers
 
-        for n, result in zip(pending, await self._work.write(settle), strict=True):
-            steps[n] = result
+        for n, answer in zip(pending, await self._work.write(settle), strict=True):
+            steps[n] = answer
 
 
 def _sent(entry: OutboxEntry, provider: str, message_id: str | None, now: datetime) -> _Settle:

@@ -2,16 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
+from api.case_runs import CaseIdPath, parse_case_id
 from api.deps import Auditor, Reader, Sessions
-from api.errors import ApiError
-from domain.ids import key_id_of_case
 from store.audit import AuditRecord, AuditVerification, audit_rows, verify
 
 router = APIRouter(tags=["audit"])
-
-CaseIdPath = Annotated[str, Path(max_length=240, description="`<key_id>.<first run id>`")]
 
 
 @router.get("/v1/cases/{case_id}/audit", response_model=list[AuditRecord])
@@ -23,10 +20,7 @@ async def case_audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[AuditRecord]:
     """The case's audit rows in chain order, each with its own and its predecessor's hash."""
-    try:
-        key_id_of_case(case_id)
-    except ValueError:
-        raise ApiError(404, "unknown_case", f"{case_id!r} is not a case id") from None
+    parse_case_id(case_id)  # a malformed id is 404, like an unknown case
     async with sessions() as session:
         return await audit_rows(session, case_id=case_id, after_seq=after_seq, limit=limit)
 

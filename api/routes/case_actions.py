@@ -5,15 +5,16 @@ Whether an action makes sense now is the workflow's update validator's call; its
 refusal comes back as 409 with the validator's message.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Path
-from temporalio.client import Client, WorkflowUpdateFailedError
+from fastapi import APIRouter
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.case_runs import open_case_run, parse_case_id
+from api.case_runs import CaseIdPath, open_case_run
 from api.deps import Kyc, Officer, TemporalClient
 from api.errors import ApiError
 from api.schemas import ActionIn, AssignIn, ExtendDeadlineIn, KycAccepted, KycIn, NoteIn
@@ -30,9 +31,9 @@ from domain.officer import (
     UpdateName,
 )
 
-router = APIRouter(prefix="/v1/cases/{case_id}", tags=["case input"])
+T = TypeVar("T")
 
-CaseIdPath = Annotated[str, Path(max_length=240, description="`<key_id>.<first run id>`")]
+router = APIRouter(prefix="/v1/cases/{case_id}", tags=["case input"])
 
 
 @router.post("/kyc", status_code=202, response_model=KycAccepted)
@@ -40,17 +41,13 @@ async def kyc_result(
     case_id: CaseIdPath, body: KycIn, caller: Kyc, client: TemporalClient
 ) -> KycAccepted:
     """Deliver the re-verification result; the case moves on asynchronously."""
-    run = await open_case_run(client, case_id)
     result = KycResult(
         passed=body.passed,
         reference=body.reference,
         actor=caller.name,
         received_at=datetime.now(UTC),
     )
-    try:
-        await run.handle.signal(SignalName.KYC_RESULT, result)
-    except RPCError as error:
-        raise _closed_meanwhile(error, case_id) from None
+    await _to_case(client, case_id, lambda run: run.signal(SignalName.KYC_RESULT, result))
     return KycAccepted(case_id=case_id, passed=body.passed, reference=body.reference)
 
 
@@ -111,26 +108,32 @@ async def note(
 async def _act(
     client: Client, case_id: str, update: str, command: OfficerInput
 ) -> OfficerActionResult:
-    run = await open_case_run(client, case_id)
-    _, first_run = parse_case_id(case_id)
-    # Pinned to the case's run chain, so a case closed meanwhile is never confused
-    # with a newer case of the same key.
-    handle = client.get_workflow_handle(run.handle.id, first_execution_run_id=first_run)
     try:
-        result: OfficerActionResult = await handle.execute_update(
-            update, command, result_type=OfficerActionResult
+        return await _to_case(
+            client,
+            case_id,
+            lambda run: run.execute_update(update, command, result_type=OfficerActionResult),
         )
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause)
         raise ApiError(409, "action_rejected", message) from None
-    except RPCError as error:
-        raise _closed_meanwhile(error, case_id) from None
-    return result
 
 
-def _closed_meanwhile(error: RPCError, case_id: str) -> Exception:
-    """The run ended between finding it and reaching it: the case has closed."""
-    if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-        return ApiError(409, "case_closed", f"case {case_id} closed meanwhile")
-    return error
+async def _to_case(
+    client: Client, case_id: str, send: Callable[[WorkflowHandle[Any, Any]], Awaitable[T]]
+) -> T:
+    """Send to the run found to hold the case, never to a later run of the key.
+
+    An action must not land on the key's next case. Should the run end between finding
+    it and reaching it, the case is looked up once more: it has closed (409), or a long
+    case has gone on in a new run.
+    """
+    for _ in range(2):
+        run = await open_case_run(client, case_id)
+        try:
+            return await send(run.handle)
+        except RPCError as error:
+            if error.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+                raise
+    raise ApiError(409, "case_closed", f"case {case_id} closed meanwhile")

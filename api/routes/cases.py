@@ -2,18 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from api.auth import Principal, Role
-from api.case_runs import read_case
+from api.case_runs import CaseIdPath, read_case
 from api.deps import Reader, TemporalClient
 from api.schemas import CaseFilter, CasePage
 from api.visibility import list_cases
 from domain.case import CaseState
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-
-CaseIdPath = Annotated[str, Path(max_length=240, description="`<key_id>.<first run id>`")]
 
 
 @router.get("", response_model=CasePage)

@@ -11,7 +11,7 @@ temporal operator namespace describe -n "$ns" >/dev/null 2>&1 \
 
 register() {
     temporal operator search-attribute create -n "$ns" \
-        --name KeyId --name Exchange --name CaseStage --name Severity --name AssignedTo \
+        --name KeyId --name CaseId --name Exchange --name CaseStage --name Severity --name AssignedTo \
         --type Keyword &&
         temporal operator search-attribute create -n "$ns" --name KycDeadline --type Datetime
 }

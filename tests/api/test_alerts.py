@@ -8,7 +8,14 @@ import pytest
 from api.auth import Role
 from domain.ids import key_id_of_case
 from tests.api.conftest import auth
-from tests.api.support import alert_for, get_case, raise_alert, register_key, wait_for_stage
+from tests.api.support import (
+    alert_for,
+    get_case,
+    raise_alert,
+    register_key,
+    wait_for_stage,
+    wait_until_ended,
+)
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -64,6 +71,7 @@ async def test_repeat_after_the_case_closed_does_not_open_a_new_case(
     await wait_for_stage(http, opened["case_id"], "CLEARED")
 
     again = await raise_alert(http, alert)
+    await wait_until_ended(http, key.key_id, opened["case_id"])  # see test_next_case.py
     fresh = await raise_alert(http, alert_for(key, "low"))
 
     assert again == {"case_id": opened["case_id"], "status": "duplicate"}

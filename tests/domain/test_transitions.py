@@ -8,7 +8,7 @@ from domain.audit_events import EventType
 from domain.effects import ChannelOutcome, KeyMeasure
 from domain.messages import DeliveryEvent, KycResult
 from domain.notices import Channel, DeliveryStatus, NoticeKind
-from domain.officer import DismissInput, OfficerAction
+from domain.officer import DismissInput, ExpireNowInput, OfficerAction
 from domain.stages import CaseStage
 from tests.domain.case_builders import POLICY, T0, alert, new_case, with_alerts
 
@@ -50,7 +50,7 @@ def test_sent_warning_starts_the_kyc_wait() -> None:
     state, effects = transitions.on_sent(state, "warning", _sent("warning"), None, LATER)
 
     assert state.stage is CaseStage.AWAITING_KYC
-    assert _types(effects) == [EventType.NOTICE_SENT, EventType.STAGE_CHANGED]
+    assert _types(effects) == [EventType.STAGE_CHANGED]  # the send recorded its own outcome
 
 
 def test_passed_kyc_restores_key_and_tells_owner() -> None:
@@ -75,19 +75,20 @@ def test_kyc_result_outside_the_wait_is_only_recorded() -> None:
     assert effects.measure is None
 
 
-def test_expiry_closes_only_after_its_notice_went_out() -> None:
+def test_expiry_closes_the_case_then_expires_the_key_and_tells_the_owner() -> None:
     state, _ = transitions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
     deadline = state.kyc_deadline
     assert deadline is not None
     state, _ = transitions.on_sent(state, "warning", _sent("warning"), None, LATER)
 
     state, expiring = transitions.on_time(state, deadline)
-    assert state.stage is CaseStage.EXPIRED
-    assert EventType.CASE_CLOSED not in _types(expiring)
-    assert expiring.measure is not None and expiring.measure.measure is KeyMeasure.EXPIRE
+    state, told = transitions.on_sent(state, "expiry", _sent("expiry"), None, deadline)
 
-    state, closing = transitions.on_sent(state, "expiry", _sent("expiry"), None, deadline)
-    assert _types(closing) == [EventType.NOTICE_SENT, EventType.CASE_CLOSED]
+    assert state.stage is CaseStage.EXPIRED
+    assert _types(expiring) == [EventType.STAGE_CHANGED, EventType.CASE_CLOSED]
+    assert expiring.measure is not None and expiring.measure.measure is KeyMeasure.EXPIRE
+    assert [n.notice_id for n in expiring.notices] == ["expiry"]
+    assert _types(told) == []  # the send recorded its own outcome
 
 
 def test_reminders_fall_due_one_by_one() -> None:
@@ -117,6 +118,45 @@ def test_dismiss_unflags_key_and_closes_at_once() -> None:
     ]
     assert effects.measure is not None and effects.measure.measure is KeyMeasure.UNFLAG
     assert effects.measure.actor == "kim"
+
+
+def test_alerts_after_a_dismissal_are_passed_on_and_leave_the_case_as_it_ended() -> None:
+    dismissed, _ = transitions.on_action(
+        with_alerts(new_case(), alert(1)),
+        OfficerAction.DISMISS,
+        DismissInput(actor="kim", reason="market maker"),
+        POLICY,
+        LATER,
+    )
+
+    state, effects = transitions.on_alerts(dismissed, [alert(2)], 1, POLICY, LATER)
+
+    assert ladder.passes_alerts_on(dismissed)
+    assert (state.stage, state.alerts.count, state.alerts.duplicates) == (
+        CaseStage.DISMISSED,
+        1,
+        1,
+    )
+    assert _types(effects) == [EventType.ALERT_PASSED_ON]
+    assert effects.facts[0].payload["alert_id"] == alert(2).alert_id
+    assert effects.measure is None and effects.notices == ()
+
+
+def test_alerts_after_an_expiry_stay_on_the_case_that_expired_the_key() -> None:
+    expired, _ = transitions.on_action(
+        with_alerts(new_case(), alert(1)),
+        OfficerAction.EXPIRE_NOW,
+        ExpireNowInput(actor="kim", reason="lent to a bot"),
+        POLICY,
+        LATER,
+    )
+
+    state, effects = transitions.on_alerts(expired, [alert(2)], 0, POLICY, LATER)
+
+    assert not ladder.passes_alerts_on(expired)
+    assert (state.stage, state.alerts.count) == (CaseStage.EXPIRED, 2)
+    assert _types(effects) == [EventType.ALERT_RECEIVED]
+    assert effects.measure is None and effects.notices == ()
 
 
 def test_later_measure_wins_when_effects_combine() -> None:

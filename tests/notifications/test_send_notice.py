@@ -2,6 +2,7 @@
 
 import io
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -15,8 +16,10 @@ from activities.notifications.ports import EmailPort, SmsPort
 from activities.notifications.sendgrid_email import SendGridEmail
 from activities.notifications.twilio_sms import TwilioSms
 from config.settings import Settings
+from domain.audit_events import EventType
 from domain.effects import SendNoticeInput, SendNoticeResult
 from domain.notices import Channel, DeliveryStatus
+from store.audit import audit_rows
 from store.loop_sqlite import LoopSqlite
 from store.outbox import NotificationOutbox
 from tests.fakes import sendgrid_fake as sg
@@ -56,6 +59,13 @@ def _by_channel(result: SendNoticeResult) -> dict[Channel, DeliveryStatus]:
     return {o.channel: o.status for o in result.outcomes}
 
 
+async def _notice_facts(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
+    """The payloads of the case's `notice.sent` audit rows."""
+    async with sessions() as session:
+        rows = await audit_rows(session, case_id=warning().case_id)
+    return [row.payload for row in rows if row.event_type == EventType.NOTICE_SENT]
+
+
 async def test_notice_goes_out_once_per_channel_however_often_it_runs(
     sessions: async_sessionmaker[AsyncSession],
     loop_sqlite: LoopSqlite | None,
@@ -81,6 +91,12 @@ async def test_notice_goes_out_once_per_channel_however_often_it_runs(
     }
     assert sendgrid.accepted[0].subject.startswith("[업비트] API 키 이용 경고")
     assert sendgrid.accepted[0].custom_args["outbox_id"] == first.outcomes[0].outbox_id
+    [fact] = await _notice_facts(sessions)  # recorded with the outcome, once
+    assert fact["notice_id"] == "warning"
+    assert {c["channel"]: c["provider_message_id"] for c in fact["channels"]} == {
+        "email": sendgrid.accepted[0].message_id,
+        "sms": twilio.accepted[0].sid,
+    }
 
 
 async def test_english_account_gets_the_english_notice(
@@ -136,12 +152,15 @@ async def test_rate_limited_email_is_retried_later_after_the_sms_went_out(
     assert raised.value.next_retry_delay is not None
     assert timedelta(seconds=25) < raised.value.next_retry_delay <= timedelta(seconds=30)
     assert len(twilio.accepted) == 1 and sendgrid.accepted == []
+    assert await _notice_facts(sessions) == []  # not before every channel has its outcome
     result = await _send(activities, warning())
     assert _by_channel(result) == {
         Channel.EMAIL: DeliveryStatus.SENT,
         Channel.SMS: DeliveryStatus.SENT,
     }
     assert len(twilio.accepted) == 1 and len(sendgrid.accepted) == 1
+    [fact] = await _notice_facts(sessions)
+    assert [c["status"] for c in fact["channels"]] == ["sent", "sent"]
 
 
 async def test_sms_of_unknown_fate_is_found_at_twilio_not_sent_again(

@@ -41,6 +41,9 @@ class CaseHarness:
     started: list[Handle] = field(default_factory=list)
     patience: float = 15  # seconds `until` waits, in real time
 
+    def __post_init__(self) -> None:
+        self.notices.store = self.store
+
     @staticmethod
     def new_key() -> str:
         return f"key-{uuid.uuid4().hex[:12]}"

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from domain.audit_events import notice_sent
 from domain.effects import (
     ActivityName,
     ApplyKeyMeasureInput,
@@ -40,7 +41,7 @@ class FakeStore:
     fact_writes: int = 0
     unknown_keys: set[str] = field(default_factory=set)
 
-    def _append(self, facts: list[AuditFact]) -> int:
+    def append(self, facts: list[AuditFact]) -> int:
         new = [f for f in facts if f.event_id not in self.facts]
         self.facts.update((f.event_id, f) for f in new)
         return len(new)
@@ -51,7 +52,7 @@ class FakeStore:
     @activity.defn(name=ActivityName.RECORD_CASE_FACTS)
     async def record_case_facts(self, request: RecordCaseFactsInput) -> RecordCaseFactsResult:
         self.fact_writes += 1
-        return RecordCaseFactsResult(appended=self._append(request.facts))
+        return RecordCaseFactsResult(appended=self.append(request.facts))
 
     @activity.defn(name=ActivityName.APPLY_KEY_MEASURE)
     async def apply_key_measure(self, request: ApplyKeyMeasureInput) -> KeyStateResult:
@@ -61,7 +62,7 @@ class FakeStore:
         before = self.keys.get(request.key_id, KeyStatus.ACTIVE)
         after = before if before is KeyStatus.EXPIRED else _STATUS_AFTER[request.measure]
         self.keys[request.key_id] = after
-        self._append(request.facts)
+        self.append(request.facts)
         restricted = after in (KeyStatus.RESTRICTED, KeyStatus.EXPIRED)
         return KeyStateResult(
             key_id=request.key_id,
@@ -76,8 +77,12 @@ class FakeStore:
 
 @dataclass
 class FakeNotices:
-    """Sends nothing; records each request and answers per channel (a channel can fail)."""
+    """Sends nothing; records each request and answers per channel (a channel can fail).
 
+    Like `send_notice`, it records each notice's outcome fact, in `store`.
+    """
+
+    store: FakeStore = field(default_factory=FakeStore)  # where the outcome facts go
     sent: list[SendNoticeInput] = field(default_factory=list)
     failing: set[Channel] = field(default_factory=set)
     held: set[NoticeKind] = field(default_factory=set)  # these wait for `release`
@@ -102,4 +107,5 @@ class FakeNotices:
             )
             for channel in Channel
         ]
+        self.store.append([notice_sent(request, outcomes, request.occurred_at)])
         return SendNoticeResult(notice_id=request.notice_id, outcomes=outcomes)

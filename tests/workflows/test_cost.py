@@ -7,10 +7,13 @@ from domain.stages import CaseStage
 from tests.workflows.conftest import CaseHarness
 
 # Start 5 + first task's commands 5 (policy marker, key-flag marker carrying the facts,
-# search attributes, warning scheduled, reminder timer) + warning sent 7 (marker, search
-# attributes) + two reminders 12 each (timer, task, notice, task, marker, next timer)
-# + deadline 7 (expire marker, search attributes, expiry notice) + expiry sent 7 = 55.
-MAX_EVENTS_STANDARD_EXPIRY = 55
+# search attributes, warning scheduled, reminder timer) + warning sent 7 (activity started
+# and completed, task, stage marker, search attributes) + two reminders 11 each (timer,
+# task, notice, next timer, notice done, task) + deadline 7 (timer, task, expire marker,
+# search attributes, expiry notice) + expiry sent 6 (notice done, task, completion) = 52.
+# Each notice records its own outcome fact, so a sent notice adds no marker; and the
+# run ends in the turn after the expiry notice, which runs no local activity.
+MAX_EVENTS_STANDARD_EXPIRY = 52
 MAX_TASKS_STANDARD_EXPIRY = 8
 
 

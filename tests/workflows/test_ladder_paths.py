@@ -123,8 +123,8 @@ async def test_deadline_passes_without_kyc_expires_key_after_each_reminder(
     assert harness.store.measures[-1].measure is KeyMeasure.EXPIRE
     assert state.key_status is KeyStatus.EXPIRED
     assert state.key_gateway_reason == "expired"
-    closed = harness.store.of_type(EventType.CASE_CLOSED)
-    assert [f.payload["key_status"] for f in closed] == ["EXPIRED"]
+    [closed] = harness.store.of_type(EventType.CASE_CLOSED)
+    assert closed.payload == {"stage": "EXPIRED", "alerts": 1}
 
 
 async def test_alert_during_probation_expires_key(harness: CaseHarness) -> None:
