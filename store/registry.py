@@ -16,7 +16,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, Validati
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import ExchangeId, KeyId
-from domain.gateway import KeyView
 from domain.keys import KeyStatus, Permission
 from domain.network import normalise_whitelist
 from domain.registry import usable_permissions
@@ -81,18 +80,6 @@ def record_of(key: ApiKey) -> KeyRecord:
         expired_at=key.expired_at,
         created_at=key.created_at,
         updated_at=key.updated_at,
-    )
-
-
-def view_of(key: ApiKey) -> KeyView:
-    """What the gateway decision needs from a registry row."""
-    return KeyView(
-        key_id=key.key_id,
-        account_id=key.account_id,
-        status=KeyStatus(key.status),
-        permissions=tuple(Permission(p) for p in key.permissions),
-        allowed_ips=tuple(key.allowed_ips),
-        expires_at=key.expires_at,
     )
 
 
