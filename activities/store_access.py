@@ -35,7 +35,6 @@ class StoreActivities:
         writes: GroupCommit | None = None,
         loop: LoopSqlite | None = None,
     ) -> None:
-        self._sessions = sessions
         self._clock = clock
         self._work = CoreWork(sessions, writes, loop)
 

@@ -3,6 +3,10 @@
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -18,6 +22,11 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def insert_into(dialect: str, model: type[Base]) -> PgInsert | SqliteInsert:
+    """An INSERT that can take ON CONFLICT … and RETURNING, spelled for either backend."""
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

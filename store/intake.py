@@ -10,16 +10,12 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Connection, Delete, Row, Select, String, Update, delete, select, update
-from sqlalchemy.dialects.postgresql import Insert as PgInsert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.dml import ReturningInsert
 
 from domain.keys import KeyStatus
-from store.base import Base, UTCDateTime
+from store.base import Base, UTCDateTime, insert_into
 from store.models import ApiKey
 
 
@@ -54,7 +50,7 @@ def _find(alert_id: str) -> Select[str, str, str | None, datetime]:
 
 def _claim(dialect: str, alert_id: str, key_id: str, now: datetime) -> ReturningInsert[str]:
     return (
-        _insert(dialect)
+        insert_into(dialect, AlertIntakeRow)
         .values(alert_id=alert_id, key_id=key_id, case_id=None, received_at=now)
         .on_conflict_do_nothing()
         .returning(AlertIntakeRow.alert_id)
@@ -64,7 +60,7 @@ def _claim(dialect: str, alert_id: str, key_id: str, now: datetime) -> Returning
 def _settle(
     dialect: str, alert_id: str, key_id: str, case_id: str, now: datetime
 ) -> ReturningInsert[datetime]:
-    statement = _insert(dialect).values(
+    statement = insert_into(dialect, AlertIntakeRow).values(
         alert_id=alert_id, key_id=key_id, case_id=case_id, received_at=now
     )
     return statement.on_conflict_do_update(
@@ -87,10 +83,6 @@ def _take_over(alert_id: str, claimed_before: datetime, now: datetime) -> Update
 def _release(alert_id: str) -> Delete:
     row = AlertIntakeRow
     return delete(row).where(row.alert_id == alert_id, row.case_id.is_(None))
-
-
-def _insert(dialect: str) -> PgInsert | SqliteInsert:
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(AlertIntakeRow)
 
 
 class KeyOwner(NamedTuple):

@@ -11,14 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Integer, Select, String, Text, UniqueConstraint, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.notices import Channel, DeliveryStatus
-from store.base import Base, UTCDateTime
+from store.base import Base, UTCDateTime, insert_into
 
 # Delivered and failed are both final: the first final word wins, later events only add detail.
 _RANK = {
@@ -92,11 +90,6 @@ def outbox_id_for(case_id: str, notice_id: str, channel: Channel) -> str:
     """The stable id of a (case, notice, channel) row; it travels in provider requests."""
     digest = hashlib.sha256(f"{case_id}\n{notice_id}\n{channel.value}".encode()).hexdigest()
     return f"ob_{digest[:32]}"
-
-
-def insert_into(dialect: str, model: type[Base]) -> Any:
-    """An INSERT with ON CONFLICT DO NOTHING … RETURNING, spelled for either backend."""
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
 def find_entry(outbox_id: str) -> Select[Any]:

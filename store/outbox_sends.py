@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import Connection, case, func, update
 
 from domain.notices import Channel, DeliveryStatus
+from store.base import insert_into
 from store.outbox import (
     ENTRY_COLUMNS,
     OutboxEntry,
     OutboxRow,
     entry_of,
     find_entry,
-    insert_into,
     outbox_id_for,
 )
 
