@@ -3,7 +3,7 @@
 import asyncio
 import time
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from temporalio.api.enums.v1 import EventType
 
 from bench.baseline import trivial_workflows_per_second
@@ -129,12 +129,15 @@ _RUNNING = 'ExecutionStatus="Running"'
 
 async def _audited_alerts(stack: BenchStack, alert_ids: list[str]) -> int:
     event_ids = [f"alert:{alert_id}" for alert_id in alert_ids]
+    return await stack.store.read(lambda c: _count_recorded(c, event_ids))
+
+
+def _count_recorded(connection: Connection, event_ids: list[str]) -> int:
     total = 0
-    async with stack.sessions() as session:
-        for start in range(0, len(event_ids), 500):  # bounded IN lists
-            chunk = event_ids[start : start + 500]
-            query = select(func.count()).where(AuditEntry.event_id.in_(chunk))
-            total += await session.scalar(query) or 0
+    for start in range(0, len(event_ids), 500):  # bounded IN lists
+        chunk = event_ids[start : start + 500]
+        query = select(func.count()).where(AuditEntry.event_id.in_(chunk))
+        total += connection.execute(query).scalar_one()
     return total
 
 

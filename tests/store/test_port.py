@@ -1,0 +1,64 @@
+"""The store's one way in, on both backends: batched writes fail one by one, reads see commits."""
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from store.accounts import AccountRecord, get_account, upsert_account
+from store.engine import open_store
+from store.models import Account, ApiKey
+from store.port import Store
+from tests.store.factories import T0
+
+
+def _account(account_id: str) -> Callable[[Connection], AccountRecord]:
+    return lambda c: upsert_account(c, account_id=account_id, email="a@b.co", phone="+821012345678")
+
+
+async def test_writes_arriving_together_fail_one_by_one(store: Store) -> None:
+    def broken(connection: Connection) -> None:
+        _account("acc-3")(connection)
+        raise ValueError("refused after writing")
+
+    results = await asyncio.gather(
+        store.write(_account("acc-1")),
+        store.write(broken),
+        store.write(_account("acc-2")),
+        return_exceptions=True,
+    )
+
+    assert [type(r).__name__ for r in results] == ["AccountRecord", "ValueError", "AccountRecord"]
+    count = select(func.count()).select_from(Account)
+    assert await store.read(lambda c: c.scalar(count)) == 2
+    assert await store.read(lambda c: get_account(c, "acc-3")) is None  # its write undone
+
+
+async def test_a_row_the_database_refuses_fails_its_caller_once(store: Store) -> None:
+    attempts: list[int] = []
+
+    def key_of_nobody(connection: Connection) -> None:
+        attempts.append(1)
+        row = {"key_id": "k", "account_id": "nobody", "exchange": "upbit", "status": "ACTIVE"}
+        connection.execute(
+            insert(ApiKey).values(
+                **row, permissions=["read"], allowed_ips=[], created_at=T0, updated_at=T0
+            )
+        )
+
+    with pytest.raises(IntegrityError):
+        await store.write(key_of_nobody)
+    assert attempts == [1]  # a bad row is not a lost race: it is not tried again
+
+
+async def test_one_processes_write_is_read_by_another_at_once(
+    store: Store, database_url: str
+) -> None:
+    other = open_store(database_url)
+    try:
+        await other.write(_account("acc-9"))
+        assert await store.read(lambda c: get_account(c, "acc-9")) is not None
+    finally:
+        await other.close()
