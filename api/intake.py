@@ -28,10 +28,10 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from api.errors import ApiError
 from api.schemas import AlertAccepted, AlertStatus
-from api.visibility import WORKFLOW_TYPE, held_case
+from api.visibility import held_case
 from domain.alerts import Alert
 from domain.case import KeyCaseInput, case_summary
-from domain.ids import case_id_for, case_workflow_id
+from domain.ids import WORKFLOW_TYPE, case_id_for, case_workflow_id
 from domain.intake import KeyOwner, refusal
 from domain.messages import SignalName
 from store.intake import AlertIntake, IntakeRecord

@@ -5,25 +5,23 @@ import binascii
 from typing import TypeVar
 
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
-from temporalio.common import SearchAttributeKey
 
 from api.errors import ApiError
 from api.schemas import CaseFilter, CasePage, CaseSummary
 from domain.alerts import Severity
-from domain.ids import WORKFLOW_ID_PREFIX, case_id_for
+from domain.ids import WORKFLOW_ID_PREFIX, WORKFLOW_TYPE, case_id_for
+from domain.search_attributes import (
+    ASSIGNED_TO,
+    CASE_ID,
+    CASE_STAGE,
+    EXCHANGE,
+    KEY_ID,
+    KYC_DEADLINE,
+    SEVERITY,
+)
 from domain.stages import CaseStage
 
-WORKFLOW_TYPE = "KeyCaseWorkflow"
-
 _E = TypeVar("_E", CaseStage, Severity)
-
-KEY_ID = SearchAttributeKey.for_keyword("KeyId")
-CASE_ID = SearchAttributeKey.for_keyword("CaseId")
-EXCHANGE = SearchAttributeKey.for_keyword("Exchange")
-CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
-SEVERITY = SearchAttributeKey.for_keyword("Severity")
-ASSIGNED_TO = SearchAttributeKey.for_keyword("AssignedTo")
-KYC_DEADLINE = SearchAttributeKey.for_datetime("KycDeadline")
 
 
 def visibility_query(case_filter: CaseFilter) -> str:

@@ -12,7 +12,8 @@ from bench.loadgen import Request, closed_loop
 from bench.population import BenchKey, new_keys, register
 from bench.stack import BenchStack, cpu_seconds, rss_mb
 from domain.case import CaseState
-from domain.ids import case_workflow_id
+from domain.ids import WORKFLOW_TYPE, case_workflow_id
+from domain.search_attributes import KEY_ID
 from domain.stages import CaseStage
 from store.models import AuditEntry
 from tests.alert_bodies import alert_body
@@ -40,7 +41,9 @@ async def raise_alerts(
 def _cases_of(keys: list[BenchKey], condition: str) -> str:
     """A visibility query for the cases of a benchmark's keys (they share a prefix)."""
     prefix = keys[0].key_id.rsplit("-", 1)[0] + "-"
-    return f'WorkflowType="KeyCaseWorkflow" AND {condition} AND KeyId STARTS_WITH "{prefix}"'
+    return (
+        f'WorkflowType="{WORKFLOW_TYPE}" AND {condition} AND {KEY_ID.name} STARTS_WITH "{prefix}"'
+    )
 
 
 async def case_cost(stack: BenchStack, report: Report, cases: int) -> None:

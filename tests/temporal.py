@@ -9,7 +9,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from domain.ids import SEARCH_ATTRIBUTES
+from domain.search_attributes import SEARCH_ATTRIBUTES
 from worker.devserver import installed_binary
 
 _TYPES = {

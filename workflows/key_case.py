@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.actions import reject_action
     from domain.alerts import Alert
     from domain.case import CaseState, KeyCaseInput, QueryName
-    from domain.ids import case_id_for
+    from domain.ids import WORKFLOW_TYPE, case_id_for
     from domain.messages import DeliveryEvent, KycResult, SignalName
     from domain.officer import OfficerActionResult
     from domain.policy import LadderPolicy
@@ -38,7 +38,7 @@ LAST_TURN_WAIT = timedelta(milliseconds=50)  # see KeyCaseWorkflow._last_turn
 _T = TypeVar("_T")
 
 
-@workflow.defn(name="KeyCaseWorkflow")
+@workflow.defn(name=WORKFLOW_TYPE)
 class KeyCaseWorkflow(OfficerDesk):
     """Carries one key's case from the first alert to its ending."""
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from domain.ids import SEARCH_ATTRIBUTES
+from domain.search_attributes import SEARCH_ATTRIBUTES
 from worker.devserver import dev_server_command, split_address
 from worker.http import api_base_url
 
