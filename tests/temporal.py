@@ -10,7 +10,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.search_attributes import SEARCH_ATTRIBUTES
-from worker.devserver import installed_binary
+from local_stack.devserver import installed_binary
 
 _TYPES = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,

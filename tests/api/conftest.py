@@ -17,8 +17,8 @@ from api.app import create_app
 from api.auth import Role
 from config.settings import Settings
 from domain import search_attributes
+from local_stack.devserver import temporal_binary
 from store.migrate import upgrade
-from worker.devserver import temporal_binary
 from worker.main import run_worker
 
 POLICY = Path(__file__).with_name("policy.toml")
