@@ -4,8 +4,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.store_access import StoreActivities
+from domain.activity_io import ActivityName, ApplyKeyMeasureInput, KeyStateResult
 from domain.audit_events import expiry_read_back
-from domain.effects import ActivityName, ApplyKeyMeasureInput, KeyStateResult
 from store.audit_chain import ForbiddenPayload
 from store.measures import apply_measure, key_state
 from store.registry import UnknownKey

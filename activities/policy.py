@@ -5,7 +5,7 @@ from pathlib import Path
 
 from temporalio import activity
 
-from domain.effects import ActivityName
+from domain.activity_io import ActivityName
 from domain.policy import LadderPolicy, LoadPolicyInput, LoadPolicyResult, PolicyError, parse_policy
 
 DEFAULT_POLICY = "policy.toml"  # shipped as package data of `config`

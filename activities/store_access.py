@@ -9,7 +9,7 @@ millisecond, right in the event loop).
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from domain.effects import AuditFact
+from domain.activity_io import AuditFact
 from store.audit import append_facts
 from store.port import Store
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, make_url
 
-from domain.effects import AuditFact
+from domain.activity_io import AuditFact
 from domain.gateway import KeyView, decide
 from domain.keys import KeyStatus, Permission
 from domain.network import normalise_whitelist

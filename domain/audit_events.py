@@ -9,9 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from domain.alerts import Alert
-from domain.case import ActionRecord, CaseState, KycRecord, NoticeRecord, StageChange
-from domain.effects import (
+from domain.activity_io import (
     ApplyKeyMeasureInput,
     AuditFact,
     ChannelOutcome,
@@ -19,6 +17,8 @@ from domain.effects import (
     KeyStateResult,
     SendNoticeInput,
 )
+from domain.alerts import Alert
+from domain.case import ActionRecord, CaseState, KycRecord, NoticeRecord, StageChange
 from domain.keys import KeyStatus
 from domain.messages import DeliveryEvent
 

@@ -6,8 +6,8 @@ from collections.abc import Collection, Sequence
 
 from pydantic import TypeAdapter, ValidationError
 
+from domain.activity_io import KeyMeasure
 from domain.alerts import ExchangeId, KeyId
-from domain.effects import KeyMeasure
 from domain.keys import KeyStatus, Permission
 
 # Only a digest may be stored, never the secret: "<algorithm>:<64 hex digits>".

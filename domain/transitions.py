@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict
 from domain import audit_events as facts
 from domain import ladder
 from domain.actions import apply_action
+from domain.activity_io import AuditFact, ChannelOutcome, KeyMeasure, KeyStateResult
 from domain.alerts import Alert
 from domain.case import CaseState
-from domain.effects import AuditFact, ChannelOutcome, KeyMeasure, KeyStateResult
 from domain.messages import DeliveryEvent, KycResult
 from domain.notice_log import apply_delivery, complete_notice, request_notice
 from domain.notices import NoticeKind

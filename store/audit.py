@@ -18,7 +18,7 @@ from typing import Any, Protocol, cast
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlalchemy import Connection, Row, Select, insert, select, text
 
-from domain.effects import AuditFact
+from domain.activity_io import AuditFact
 from store.audit_chain import GENESIS, canonical_json, check_payload, row_hash
 from store.models import AuditEntry
 

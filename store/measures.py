@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
+from domain.activity_io import ApplyKeyMeasureInput, KeyStateResult
 from domain.audit_events import key_status
-from domain.effects import ApplyKeyMeasureInput, KeyStateResult
 from domain.gateway import KeyView, standing
 from domain.keys import KeyStatus
 from domain.registry import status_after

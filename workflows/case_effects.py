@@ -13,8 +13,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import audit_events, transitions
-    from domain.case import CaseState
-    from domain.effects import (
+    from domain.activity_io import (
         ActivityName,
         ApplyKeyMeasureInput,
         AuditFact,
@@ -25,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         SendNoticeInput,
         SendNoticeResult,
     )
+    from domain.case import CaseState
     from domain.policy import LadderPolicy, LoadPolicyInput, LoadPolicyResult
 
 STORE_TIMEOUT = timedelta(seconds=30)

@@ -30,8 +30,8 @@ from activities.notifications.ports import (
     TransientSendError,
 )
 from activities.notifications.renderer import NoticeRenderer, RenderedNotice
+from domain.activity_io import ActivityName, ChannelOutcome, SendNoticeInput, SendNoticeResult
 from domain.audit_events import notice_sent
-from domain.effects import ActivityName, ChannelOutcome, SendNoticeInput, SendNoticeResult
 from domain.notices import Channel, DeliveryStatus
 from store.accounts import AccountRecord, get_account
 from store.audit import append_facts

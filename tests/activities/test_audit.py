@@ -7,7 +7,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.audit import AuditActivities
-from domain.effects import RecordCaseFactsInput
+from domain.activity_io import RecordCaseFactsInput
 from store.audit import audit_rows, verify
 from store.port import Store
 from tests.store.databases import database_url, store

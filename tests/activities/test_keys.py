@@ -9,7 +9,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.keys import KeyActivities
-from domain.effects import ApplyKeyMeasureInput, AuditFact, KeyMeasure, KeyStateResult
+from domain.activity_io import ApplyKeyMeasureInput, AuditFact, KeyMeasure, KeyStateResult
 from domain.gateway import GatewayReason, decide
 from domain.keys import KeyStatus, Permission
 from store.access import key_view

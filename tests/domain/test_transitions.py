@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 from domain import ladder, transitions
+from domain.activity_io import ChannelOutcome, KeyMeasure
 from domain.alerts import Severity
 from domain.audit_events import EventType
-from domain.effects import ChannelOutcome, KeyMeasure
 from domain.messages import DeliveryEvent, KycResult
 from domain.notices import Channel, DeliveryStatus, NoticeKind
 from domain.officer import DismissInput, ExpireNowInput, OfficerAction

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime
 
+from domain.activity_io import SendNoticeInput
 from domain.alerts import AlertKind, Severity
-from domain.effects import SendNoticeInput
 from domain.notices import NoticeKind
 from store.accounts import upsert_account
 from store.port import Store

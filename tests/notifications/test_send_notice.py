@@ -15,8 +15,8 @@ from activities.notifications.ports import EmailPort, SmsPort
 from activities.notifications.sendgrid_email import SendGridEmail
 from activities.notifications.twilio_sms import TwilioSms
 from config.settings import Settings
+from domain.activity_io import SendNoticeInput, SendNoticeResult
 from domain.audit_events import EventType
-from domain.effects import SendNoticeInput, SendNoticeResult
 from domain.notices import Channel, DeliveryStatus
 from store.audit import audit_rows
 from store.outbox import NotificationOutbox

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from domain.effects import AuditFact
+from domain.activity_io import AuditFact
 from store.accounts import upsert_account
 from store.port import Store
 from store.registry import KeyRecord, register_key

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from domain.effects import AuditFact
+from domain.activity_io import AuditFact
 from store.audit import append_facts, audit_rows, verify
 from store.audit_chain import GENESIS, ForbiddenPayload
 from store.models import AuditEntry

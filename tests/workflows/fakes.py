@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.audit_events import key_status, notice_sent
-from domain.effects import (
+from domain.activity_io import (
     ActivityName,
     ApplyKeyMeasureInput,
     AuditFact,
@@ -18,6 +17,7 @@ from domain.effects import (
     SendNoticeInput,
     SendNoticeResult,
 )
+from domain.audit_events import key_status, notice_sent
 from domain.gateway import KeyView, standing
 from domain.keys import KeyStatus, Permission
 from domain.notices import Channel, DeliveryStatus, NoticeKind

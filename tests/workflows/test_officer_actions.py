@@ -9,10 +9,10 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowUpdateFailedError
 
 from domain import search_attributes
+from domain.activity_io import KeyMeasure
 from domain.alerts import Severity
 from domain.audit_events import EventType
 from domain.case import CaseState
-from domain.effects import KeyMeasure
 from domain.keys import KeyStatus
 from domain.notices import NoticeKind
 from domain.officer import (
