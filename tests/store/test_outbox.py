@@ -86,3 +86,62 @@ async def test_an_event_id_is_seen_once(store: Store) -> None:
 
     assert await store.write(sightings) == [True, False, True]
     assert await store.read(lambda c: NotificationOutbox(c).seen("sendgrid", "evt-1"))
+
+
+async def test_a_send_is_counted_recorded_and_found_by_its_message_id(store: Store) -> None:
+    entry = await _claim(store)
+
+    def send(connection: Connection) -> OutboxEntry:
+        outbox = OutboxSends(connection)
+        outbox.begin_attempt(entry.outbox_id, "+82***5678", NOW)
+        outbox.note_error(entry.outbox_id, "timed out", in_doubt=True, now=NOW)
+        outbox.begin_attempt(entry.outbox_id, "+82***5678", NOW)
+        return outbox.mark_sent(entry.outbox_id, "twilio", "SM5", NOW)
+
+    sent = await store.write(send)
+    found = await store.read(
+        lambda c: NotificationOutbox(c).by_provider_message_id("twilio", "SM5")
+    )
+    rows = await store.read(lambda c: NotificationOutbox(c).for_case("K-1.run-1"))
+
+    assert (sent.status, sent.attempts, sent.in_doubt, sent.error) == (
+        DeliveryStatus.SENT,
+        2,
+        False,
+        None,
+    )
+    assert found == sent and rows == [sent]
+    assert (
+        await store.read(lambda c: NotificationOutbox(c).by_provider_message_id("x", "SM5")) is None
+    )
+
+
+async def test_a_failed_channel_stays_failed(store: Store) -> None:
+    entry = await _claim(store)
+
+    failed = await store.write(
+        lambda c: OutboxSends(c).mark_failed(entry.outbox_id, "number unreachable", NOW)
+    )
+    again = await store.write(
+        lambda c: OutboxSends(c).mark_sent(entry.outbox_id, "twilio", "SM6", NOW)
+    )
+
+    assert (failed.status, failed.error) == (DeliveryStatus.FAILED, "number unreachable")
+    assert again.status is DeliveryStatus.FAILED  # a late answer does not revive it
+
+
+async def test_a_channel_without_a_recipient_is_claimed_failed(store: Store) -> None:
+    entry = await store.write(
+        lambda c: OutboxSends(c).claim(
+            case_id="K-2.run-1",
+            notice_id="warning",
+            channel=Channel.EMAIL,
+            notice="warning",
+            subject="s",
+            body="b",
+            recipient_hint=None,
+            now=NOW,
+            failed_because="no e-mail address on file",
+        )
+    )
+    assert (entry.status, entry.error) == (DeliveryStatus.FAILED, "no e-mail address on file")
