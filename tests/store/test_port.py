@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Connection, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from store.accounts import AccountRecord, get_account, upsert_account
 from store.engine import open_store
@@ -62,3 +62,28 @@ async def test_one_processes_write_is_read_by_another_at_once(
         assert await store.read(lambda c: get_account(c, "acc-9")) is not None
     finally:
         await other.close()
+
+
+class _LostRace(Exception):
+    sqlstate = "40001"  # what psycopg reports for a serialization failure
+
+
+async def test_on_postgresql_a_unit_that_lost_a_race_is_tried_again_alone(
+    store: Store, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: there is no race to lose")
+    attempts: list[int] = []
+
+    def racing(connection: Connection) -> AccountRecord:
+        attempts.append(1)
+        record = _account("acc-5")(connection)
+        if len(attempts) == 1:
+            raise OperationalError("UPDATE ...", {}, _LostRace())
+        return record
+
+    together = await asyncio.gather(store.write(racing), store.write(_account("acc-6")))
+
+    assert [r.account_id for r in together] == ["acc-5", "acc-6"]
+    assert len(attempts) == 2  # once in the shared transaction, once alone
+    assert await store.read(lambda c: get_account(c, "acc-5")) is not None
