@@ -36,7 +36,14 @@ log = logging.getLogger(__name__)
 
 
 def run_batch(connection: Connection, works: list[Work]) -> list[Outcome]:
-    """Each unit in a savepoint of one transaction, committed once; raises if the commit fails."""
+    """Each unit in a savepoint of one transaction, committed once; raises if the commit fails.
+
+    A unit alone is its transaction's only work, so it needs no savepoint (two statements
+    fewer, round trips on PostgreSQL): what it raises, the caller's outcome, is raised here.
+    """
+    if len(works) == 1:
+        with connection.begin():
+            return [(True, works[0](connection))]
     outcomes: list[Outcome] = []
     with connection.begin():
         for work in works:
