@@ -27,6 +27,7 @@ _VIEW_QUERY = select(
     ApiKey.permissions,
     ApiKey.allowed_ips,
     ApiKey.expires_at,
+    ApiKey.exchange,
 ).where(ApiKey.key_id == bindparam("key_id"))
 
 _ENTRY_COLUMNS = tuple(c for c in AccessLogEntry.__table__.c if c.name != "id")
@@ -38,8 +39,8 @@ def key_view(connection: Connection, key_id: str) -> KeyView | None:
     return None if row is None else _view(key_id, row)
 
 
-def _view(key_id: str, row: Row[str, str, list[str], list[str], datetime | None]) -> KeyView:
-    account_id, status, permissions, allowed_ips, expires_at = row
+def _view(key_id: str, row: Row[str, str, list[str], list[str], datetime | None, str]) -> KeyView:
+    account_id, status, permissions, allowed_ips, expires_at, exchange = row
     return KeyView(
         key_id=key_id,
         account_id=account_id,
@@ -47,6 +48,7 @@ def _view(key_id: str, row: Row[str, str, list[str], list[str], datetime | None]
         permissions=tuple(Permission(p) for p in permissions),
         allowed_ips=tuple(allowed_ips),
         expires_at=expires_at,
+        exchange=exchange,
     )
 
 

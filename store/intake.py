@@ -13,9 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.dml import ReturningInsert
 
 from domain.intake import KeyOwner
-from domain.keys import KeyStatus
+from store.access import key_view
 from store.base import Base, UTCDateTime, insert_into
-from store.models import ApiKey
 
 
 class AlertIntakeRow(Base):
@@ -84,10 +83,6 @@ def _release(alert_id: str) -> Delete:
     return delete(row).where(row.alert_id == alert_id, row.case_id.is_(None))
 
 
-def _key_owner(key_id: str) -> Select[str, str, str]:
-    return select(ApiKey.account_id, ApiKey.exchange, ApiKey.status).where(ApiKey.key_id == key_id)
-
-
 class AlertIntake:
     """Operations on `alert_intake` on a connection; the caller owns the transaction."""
 
@@ -102,8 +97,8 @@ class AlertIntake:
 
     def key_owner(self, key_id: str) -> KeyOwner | None:
         """The registered key's owner and status, or None."""
-        row = self._connection.execute(_key_owner(key_id)).first()
-        return KeyOwner(row.account_id, row.exchange, KeyStatus(row.status)) if row else None
+        key = key_view(self._connection, key_id)
+        return KeyOwner(key.account_id, key.exchange, key.status) if key else None
 
     def claim(self, alert_id: str, key_id: str, now: datetime) -> tuple[IntakeRecord | None, bool]:
         """Claim an alert id: (None, True) when this call claimed it, else (its record, False)."""

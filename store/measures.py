@@ -59,6 +59,7 @@ def key_state(connection: Connection, key_id: str, changed: bool, now: datetime)
         permissions=tuple(key.permissions),
         allowed_ips=tuple(key.allowed_ips),
         expires_at=key.expires_at,
+        exchange=key.exchange,
     )
     return KeyStateResult(
         key_id=key_id,
