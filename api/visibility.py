@@ -31,16 +31,16 @@ def visibility_query(case_filter: CaseFilter) -> str:
     ended = ", ".join(f'"{stage.value}"' for stage in CaseStage if not stage.is_open)
     clauses = [
         f'WorkflowType="{WORKFLOW_TYPE}"',
-        f'(ExecutionStatus!="ContinuedAsNew" OR CaseStage IN ({ended}))',
+        f'(ExecutionStatus!="ContinuedAsNew" OR {CASE_STAGE.name} IN ({ended}))',
     ]
     if case_filter.stage is not None:
-        clauses.append(f'CaseStage="{case_filter.stage.value}"')
+        clauses.append(f'{CASE_STAGE.name}="{case_filter.stage.value}"')
     if case_filter.exchange is not None:
-        clauses.append(f'Exchange="{case_filter.exchange}"')
+        clauses.append(f'{EXCHANGE.name}="{case_filter.exchange}"')
     if case_filter.severity is not None:
-        clauses.append(f'Severity="{case_filter.severity.value}"')
+        clauses.append(f'{SEVERITY.name}="{case_filter.severity.value}"')
     if case_filter.key_id is not None:
-        clauses.append(f'KeyId="{case_filter.key_id}"')
+        clauses.append(f'{KEY_ID.name}="{case_filter.key_id}"')
     return " AND ".join(clauses)
 
 

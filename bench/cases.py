@@ -13,7 +13,7 @@ from bench.population import BenchKey, new_keys, register
 from bench.stack import BenchStack, cpu_seconds, rss_mb
 from domain.case import CaseState
 from domain.ids import WORKFLOW_TYPE, case_workflow_id
-from domain.search_attributes import KEY_ID
+from domain.search_attributes import CASE_STAGE, KEY_ID
 from domain.stages import CaseStage
 from store.models import AuditEntry
 from tests.alert_bodies import alert_body
@@ -149,7 +149,7 @@ async def scale(stack: BenchStack, report: Report, cases: int) -> None:
     keys = new_keys("scale", cases)
     await register(stack.api_url, stack.tokens["admin"], keys)
     await raise_alerts(stack, [alert_body(k, "low") for k in keys], connections=16)
-    monitoring = _cases_of(keys, 'CaseStage="MONITORING"')
+    monitoring = _cases_of(keys, f'{CASE_STAGE.name}="MONITORING"')
     started, held = time.perf_counter(), 0
     while time.perf_counter() - started < 1800 and held < cases:
         await asyncio.sleep(1)
