@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
-from sqlalchemy import Connection, Row, Select, insert, select, text
+from sqlalchemy import Connection, Row, insert, select, text
 
 from domain.activity_io import AuditFact
 from store.audit_chain import GENESIS, canonical_json, check_payload, row_hash
@@ -94,7 +94,7 @@ def append_facts(connection: Connection, facts: Sequence[AuditFact], now: dateti
     if connection.dialect.name == "postgresql":
         # Appends queue for the chain's head while other writes run on in parallel.
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
-    recorded = set(connection.scalars(_recorded(facts)))
+    recorded = recorded_event_ids(connection, [f.event_id for f in facts])
     head = connection.execute(_HEAD).first() if len(recorded) < len(facts) else None
     rows = _chain_rows(facts, recorded, head, now)
     if rows:
@@ -105,8 +105,10 @@ def append_facts(connection: Connection, facts: Sequence[AuditFact], now: dateti
 _HEAD = select(AuditEntry.seq, AuditEntry.row_hash).order_by(AuditEntry.seq.desc()).limit(1)
 
 
-def _recorded(facts: Sequence[AuditFact]) -> Select[str]:
-    return select(AuditEntry.event_id).where(AuditEntry.event_id.in_({f.event_id for f in facts}))
+def recorded_event_ids(connection: Connection, event_ids: Sequence[str]) -> set[str]:
+    """Which of these event ids the chain already holds."""
+    query = select(AuditEntry.event_id).where(AuditEntry.event_id.in_(set(event_ids)))
+    return set(connection.scalars(query))
 
 
 def _chain_rows(

@@ -17,8 +17,8 @@ from domain.audit_events import key_status
 from domain.gateway import KeyView, standing
 from domain.keys import KeyStatus
 from domain.registry import status_after
-from store.audit import append_facts
-from store.models import ApiKey, AuditEntry
+from store.audit import append_facts, recorded_event_ids
+from store.models import ApiKey
 from store.registry import UnknownKey, get_key
 
 
@@ -30,7 +30,7 @@ def apply_measure(connection: Connection, request: ApplyKeyMeasureInput, now: da
     )
     if status is None:
         raise UnknownKey(f"key {request.key_id} is not registered")
-    if connection.scalar(select(AuditEntry.seq).where(AuditEntry.event_id == request.event_id)):
+    if recorded_event_ids(connection, [request.event_id]):
         append_facts(connection, request.facts, now)  # in case they came without the change
         return False
     before = KeyStatus(status)

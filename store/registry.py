@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, Select, insert, select, update
 
 from domain.keys import KeyStatus, Permission
 from domain.network import normalise_whitelist
@@ -23,7 +23,8 @@ from domain.registry import (
     check_whitelist_change,
     usable_permissions,
 )
-from store.models import Account, ApiKey
+from store.accounts import get_account
+from store.models import ApiKey
 
 
 class UnknownKey(LookupError):
@@ -66,6 +67,10 @@ _RECORD: tuple[Any, ...] = (
 )
 
 
+def _key(key_id: str) -> Select[Any]:
+    return select(*_RECORD).where(ApiKey.key_id == key_id)
+
+
 def _record(row: Row[Any]) -> KeyRecord:
     status = KeyStatus(row.status)
     granted = [Permission(p) for p in row.permissions]
@@ -89,16 +94,13 @@ def register_key(
     """Register a key; registering the same key again with the same facts changes nothing."""
     granted = [p.value for p in check_registration(key_id, exchange, permissions, secret_hash)]
     whitelist = normalise_whitelist(allowed_ips)
-    existing = connection.execute(select(*_RECORD).where(ApiKey.key_id == key_id)).first()
+    existing = connection.execute(_key(key_id)).first()
     if existing is not None:
         registered = (existing.account_id, existing.exchange, existing.permissions)
         asked = (account_id, exchange, granted, whitelist)
         check_reregistration(key_id, (*registered, existing.allowed_ips), asked)
         return _record(existing)
-    if (
-        connection.scalar(select(Account.account_id).where(Account.account_id == account_id))
-        is None
-    ):
+    if get_account(connection, account_id) is None:
         raise UnknownAccount(f"account {account_id} is not registered")
     now = now or datetime.now(UTC)
     row = connection.execute(
@@ -122,7 +124,7 @@ def register_key(
 
 def get_key(connection: Connection, key_id: str) -> KeyRecord | None:
     """The key, or None."""
-    row = connection.execute(select(*_RECORD).where(ApiKey.key_id == key_id)).first()
+    row = connection.execute(_key(key_id)).first()
     return _record(row) if row else None
 
 
@@ -131,9 +133,7 @@ def replace_allowed_ips(
 ) -> KeyRecord:
     """Replace the whitelist (validated first); an expired key's whitelist no longer matters."""
     whitelist = normalise_whitelist(allowed_ips)
-    key = connection.execute(
-        select(*_RECORD).where(ApiKey.key_id == key_id).with_for_update()
-    ).first()
+    key = connection.execute(_key(key_id).with_for_update()).first()
     if key is None:
         raise UnknownKey(f"key {key_id} is not registered")
     check_whitelist_change(key_id, KeyStatus(key.status))
