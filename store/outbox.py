@@ -158,13 +158,7 @@ class NotificationOutbox:
             values.update(status=status.value, in_doubt=False)
             if status == DeliveryStatus.FAILED and detail:
                 values["error"] = detail[:500]
-        statement = (
-            update(OutboxRow)
-            .where(OutboxRow.outbox_id == outbox_id)
-            .values(**values)
-            .returning(*ENTRY_COLUMNS)
-        )
-        updated = entry_of(self._connection.execute(statement).one())
+        updated = self._update(outbox_id, **values)
         return updated if moved else None
 
     def first_sighting(
@@ -189,6 +183,19 @@ class NotificationOutbox:
             WebhookEventSeenRow.event_id == event_id[:200],
         )
         return self._connection.execute(query).first() is not None
+
+    def _update(self, outbox_id: str, **values: Any) -> OutboxEntry:
+        """One UPDATE … RETURNING on a row that must exist (the hot path of every send)."""
+        statement = (
+            update(OutboxRow)
+            .where(OutboxRow.outbox_id == outbox_id)
+            .values(**values)
+            .returning(*ENTRY_COLUMNS)
+        )
+        row = self._connection.execute(statement).first()
+        if row is None:
+            raise LookupError(f"no outbox row {outbox_id}")
+        return entry_of(row)
 
 
 def moves(status: DeliveryStatus, current: DeliveryStatus) -> bool:

@@ -8,9 +8,8 @@ on a `Connection` inside the caller's write transaction (`store.port.Store.write
 """
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import case, func, update
+from sqlalchemy import case, func
 
 from domain.notices import Channel, DeliveryStatus
 from store.base import insert_into
@@ -106,16 +105,3 @@ class OutboxSends(NotificationOutbox):
             in_doubt=False,
             updated_at=now,
         )
-
-    def _update(self, outbox_id: str, **values: Any) -> OutboxEntry:
-        """One UPDATE … RETURNING on a row that must exist (the hot path of every send)."""
-        statement = (
-            update(OutboxRow)
-            .where(OutboxRow.outbox_id == outbox_id)
-            .values(**values)
-            .returning(*ENTRY_COLUMNS)
-        )
-        row = self._connection.execute(statement).first()
-        if row is None:
-            raise LookupError(f"no outbox row {outbox_id}")
-        return entry_of(row)
