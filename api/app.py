@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.auth import TokenTable, generate_tokens
 from api.errors import install_error_handlers
@@ -16,6 +15,7 @@ from api.intake import AlertsInFlight
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.routes import include_routes
 from config.settings import Settings
+from payloads.converter import data_converter
 from store.engine import open_store
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.temporal_client = await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter(settings),
             lazy=True,
         )
         # Everything loaded so far lives as long as the process; frozen, a full collection

@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     task_queue: str = "keycase"
     policy_file: Path | None = None  # default: the shipped policy
     api_tokens: SecretStr | None = None  # "role:name:token,..."; generated when unset
+    # "id:base64key,...", newest first: it encrypts, all decrypt (rotate by prepending).
+    # Unset: the key saved in data_dir (the local stack), generated on first use.
+    payload_keys: SecretStr | None = None
+    # Off only to measure what encryption costs (bench/); decoding plain payloads always works.
+    payload_encryption: bool = True
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"  # what providers call back (webhooks)

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 
 from domain.search_attributes import SEARCH_ATTRIBUTES
 
@@ -41,6 +41,7 @@ def dev_server_command(
     db_file: Path,
     namespace: str = "default",
     headless: bool = False,
+    codec_endpoint: str | None = None,
 ) -> list[str]:
     """The `temporal server start-dev` invocation: SQLite state file, UI, keycase's attributes."""
     host, port = split_address(address)
@@ -68,6 +69,9 @@ def dev_server_command(
     ]
     if headless:
         command.append("--headless")
+    if codec_endpoint is not None:
+        # The UI decodes payloads through keycase's codec server (it asks who you are).
+        command += ["--ui-codec-endpoint", codec_endpoint]
     if namespace != "default":
         command += ["--namespace", namespace]
     for name, kind in SEARCH_ATTRIBUTES.items():
@@ -75,14 +79,12 @@ def dev_server_command(
     return command
 
 
-async def wait_until_serving(address: str, namespace: str) -> Client:
+async def wait_until_serving(address: str, namespace: str, converter: DataConverter) -> Client:
     """Connect once the front end answers and the namespace exists (retries until then;
     bound it with `asyncio.timeout`)."""
     while True:
         try:
-            client = await Client.connect(
-                address, namespace=namespace, data_converter=pydantic_data_converter
-            )
+            client = await Client.connect(address, namespace=namespace, data_converter=converter)
             # Counting proves the namespace and its visibility store are ready, not just gRPC.
             await client.count_workflows()
             return client

@@ -19,6 +19,7 @@ from config.settings import Settings
 from local_stack.children import Children
 from local_stack.devserver import dev_server_command, split_address, wait_until_serving
 from local_stack.readiness import api_answering, worker_polling
+from payloads.converter import data_converter
 from store.migrate import upgrade
 
 console = Console(highlight=False, soft_wrap=True)
@@ -65,10 +66,13 @@ async def _run(
         settings.temporal_ui_port,
         data_dir / "temporal.db",
         settings.temporal_namespace,
+        codec_endpoint=f"{api_base_url(settings)}/codec",
     )
     # The dev server shuts down cleanly on SIGTERM and flushes its SQLite file.
     children.start("temporal", command, temporal_log, stop_signal=signal.SIGTERM)
-    serving = wait_until_serving(settings.temporal_address, settings.temporal_namespace)
+    # Made here, before the children start: the worker and API read the same payload key.
+    converter = data_converter(settings)
+    serving = wait_until_serving(settings.temporal_address, settings.temporal_namespace, converter)
     client = await _until(children, stop, serving, f"Temporal (see {temporal_log})")
 
     console.print("applying store migrations …")

@@ -10,7 +10,6 @@ import signal
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
@@ -20,6 +19,7 @@ from activities.notifications import NoticeActivities, NoticeRenderer, build_cha
 from activities.policy import PolicyActivities, read_policy_file
 from config.settings import Settings
 from domain.policy import PolicyError
+from payloads.converter import data_converter
 from store.engine import open_store
 from workflows.key_case import KeyCaseWorkflow
 
@@ -38,7 +38,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     client = await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
     )
     # Every activity's store work shares the one store, so its writes share transactions.
     notices = NoticeActivities(store, channels.email, channels.sms, NoticeRenderer())

@@ -10,7 +10,6 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from pydantic import SecretStr
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -19,6 +18,7 @@ from config.settings import Settings
 from domain import search_attributes
 from local_stack.devserver import temporal_binary
 from store.migrate import upgrade
+from tests.temporal import TEST_CONVERTER, TEST_PAYLOAD_KEYS
 from worker.main import run_worker
 
 POLICY = Path(__file__).with_name("policy.toml")
@@ -44,7 +44,7 @@ def auth(role: Role) -> dict[str, str]:
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The Temporal CLI dev server (real visibility, so list filters work) on a free port."""
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
         dev_server_existing_path=temporal_binary(),
         search_attributes=list(search_attributes.ALL),
     )
@@ -66,6 +66,7 @@ def api_settings(
         database_url=f"sqlite+aiosqlite:///{data_dir / 'keycase.db'}",
         temporal_address=dev_env.client.service_client.config.target_host,
         api_tokens=SecretStr(TOKEN_SPEC),
+        payload_keys=SecretStr(TEST_PAYLOAD_KEYS),
         policy_file=POLICY,
         task_queue=f"keycase-api-tests-{uuid.uuid4().hex[:8]}",
     )

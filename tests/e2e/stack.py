@@ -17,6 +17,8 @@ from temporalio.client import Client
 from local_stack.children import Child, Children
 from local_stack.devserver import dev_server_command, wait_until_serving
 from local_stack.readiness import api_answering, worker_polling
+from payloads.converter import converter_for
+from payloads.keyring import PayloadKeys, generate_key_entry
 from tests.fakes.sendgrid_fake import FakeSendGrid
 from tests.fakes.twilio_fake import FakeTwilio
 
@@ -69,6 +71,8 @@ def _environment(
     tw: FakeTwilio,
     policy: Path,
     database_url: str | None,
+    payload_keys: str,
+    encryption: bool,
 ) -> dict[str, str]:
     # Only what the test sets: a developer's KEYCASE_* variables must not leak in.
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("KEYCASE_")}
@@ -82,6 +86,8 @@ def _environment(
         "KEYCASE_API_PORT": str(api_port),
         "KEYCASE_PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
         "KEYCASE_API_TOKENS": tokens,
+        "KEYCASE_PAYLOAD_KEYS": payload_keys,
+        "KEYCASE_PAYLOAD_ENCRYPTION": str(encryption).lower(),
         "KEYCASE_POLICY_FILE": str(policy),
         "KEYCASE_SENDGRID_API_KEY": sg.api_key,
         "KEYCASE_SENDGRID_HOST": sg.url,
@@ -106,14 +112,23 @@ async def _ready(child: Child, check: Awaitable[T], seconds: float) -> T:
 
 @asynccontextmanager
 async def running_stack(
-    data_dir: Path, workers: int = 2, policy: Path = POLICY, database_url: str | None = None
+    data_dir: Path,
+    workers: int = 2,
+    policy: Path = POLICY,
+    database_url: str | None = None,
+    encryption: bool = True,
 ) -> AsyncIterator[RunningStack]:
     """Dev server, migrations, `workers` worker processes and the API, on free ports.
 
-    The store is SQLite in `data_dir` unless `database_url` names another."""
+    The store is SQLite in `data_dir` unless `database_url` names another. Payloads are
+    encrypted under a key made for this stack unless `encryption` is off (benchmarks)."""
     sendgrid, twilio = FakeSendGrid(), FakeTwilio()
     grpc, api_port = f"127.0.0.1:{free_port()}", free_port()
-    env = _environment(data_dir, grpc, api_port, sendgrid, twilio, policy, database_url)
+    keys = generate_key_entry()
+    env = _environment(
+        data_dir, grpc, api_port, sendgrid, twilio, policy, database_url, keys, encryption
+    )
+    converter = converter_for(PayloadKeys.parse(keys) if encryption else None)
     logs = data_dir / "logs"
     logs.mkdir(parents=True)
     children = Children(env, cwd=data_dir)
@@ -121,7 +136,7 @@ async def running_stack(
     try:
         command = dev_server_command(grpc, free_port(), data_dir / "temporal.db", headless=True)
         server = children.start("temporal", command, logs / "temporal.log", signal.SIGTERM)
-        temporal = await _ready(server, wait_until_serving(grpc, "default"), 60)
+        temporal = await _ready(server, wait_until_serving(grpc, "default", converter), 60)
         migrate = await asyncio.create_subprocess_exec(
             *python, "migrate", env=env, cwd=data_dir, stderr=asyncio.subprocess.PIPE
         )
