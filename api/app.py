@@ -2,6 +2,7 @@
 
 import gc
 import logging
+import secrets
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,12 +11,13 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.auth import TokenTable, generate_tokens
+from api.codec_session import CodecSessions
 from api.errors import install_error_handlers
 from api.intake import AlertsInFlight
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.routes import include_routes
 from config.settings import Settings
-from payloads.converter import data_converter
+from payloads.converter import converter_for, payload_keys
 from store.engine import open_store
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API; Temporal and the store are connected when the app starts."""
     settings = settings or Settings()
     tokens = _token_table(settings)
+    keys = payload_keys(settings)
+    converter = converter_for(keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -35,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.temporal_client = await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
-            data_converter=data_converter(settings),
+            data_converter=converter,
             lazy=True,
         )
         # Everything loaded so far lives as long as the process; frozen, a full collection
@@ -54,6 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.tokens = tokens
+    # The codec server decodes with the converter's own codec (plain when encryption is off).
+    app.state.codec = converter.payload_codec
+    app.state.codec_origins = settings.codec_origins
+    # Sessions signed with a secret derived from the payload key: every API process agrees.
+    app.state.codec_sessions = CodecSessions(keys.current[1] if keys else secrets.token_bytes(32))
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     include_routes(app)

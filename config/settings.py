@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233  # the local stack's Temporal Web UI (dev server)
+    # Origins whose pages may call the codec server ("a,b"); default: the local stack's UI.
+    temporal_ui_origins: str | None = None
     task_queue: str = "keycase"
     policy_file: Path | None = None  # default: the shipped policy
     api_tokens: SecretStr | None = None  # "role:name:token,..."; generated when unset
@@ -45,6 +47,14 @@ class Settings(BaseSettings):
     # workflow tests run the same code inside the sandbox, which is where a non-deterministic
     # call gets caught; turn it on here to run production workers inside it as well.
     workflow_sandbox: bool = False
+
+    @property
+    def codec_origins(self) -> frozenset[str]:
+        """Browser origins the codec server answers (the Temporal UI's)."""
+        if self.temporal_ui_origins is not None:
+            return frozenset(o.strip() for o in self.temporal_ui_origins.split(",") if o.strip())
+        port = self.temporal_ui_port
+        return frozenset({f"http://127.0.0.1:{port}", f"http://localhost:{port}"})
 
     @property
     def effective_database_url(self) -> str:

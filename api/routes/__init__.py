@@ -2,11 +2,11 @@
 
 from fastapi import FastAPI
 
-from api import webhooks
+from api import codec_server, webhooks
 from api.routes import accounts, alerts, audit, case_actions, cases, keys
 
 
 def include_routes(app: FastAPI) -> None:
     """Mount every router on `app`."""
-    for module in (accounts, keys, alerts, cases, case_actions, audit, webhooks):
+    for module in (accounts, keys, alerts, cases, case_actions, audit, webhooks, codec_server):
         app.include_router(module.router)
