@@ -23,7 +23,8 @@ async def _history_payloads(dev_env: WorkflowEnvironment, key_id: str) -> dict[s
     """The first event's input as the Temporal UI receives it: protobuf JSON."""
     history = await dev_env.client.get_workflow_handle(case_workflow_id(key_id)).fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes
-    return json.loads(json_format.MessageToJson(started.input))
+    body: dict[str, object] = json.loads(json_format.MessageToJson(started.input))
+    return body
 
 
 async def test_history_holds_ciphertext_and_an_officer_or_auditor_reads_it_decoded(
