@@ -17,7 +17,8 @@ import pytest_asyncio
 
 from local_stack.readiness import poller_identities
 from tests.alert_bodies import alert_body
-from tests.e2e.stack import RunningStack, running_stack
+from tests.e2e.history_scan import scan_histories
+from tests.e2e.stack import TOKENS, RunningStack, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -270,3 +271,16 @@ async def test_api_stops_cleanly_on_sigterm(stack: RunningStack) -> None:
     # uvicorn shuts down gracefully, then re-raises the signal, so the status says SIGTERM.
     assert await asyncio.to_thread(stack.api_process.process.wait, 30) == -signal.SIGTERM
     assert "Application shutdown complete" in (stack.logs / "api.log").read_text()
+
+
+async def test_the_histories_left_behind_hold_no_contact_or_secret_and_only_ciphertext(
+    stack: RunningStack,
+) -> None:
+    # Last in the module: it scans what every test above left in Temporal.
+    secrets = [*TOKENS.values(), stack.sendgrid.api_key, stack.twilio.auth_token]
+
+    found = await scan_histories(stack.temporal, secrets)
+
+    print(f"scanned {found.histories} histories: {found.encrypted} encrypted, {found.plain} plain")
+    assert found.histories >= 10 and found.encrypted > 100
+    assert found.leaks == []
