@@ -12,9 +12,11 @@ from payloads.codec import ENCODING
 
 EMAIL = re.compile(rb"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.]+")
 PHONE = re.compile(rb"\+\d{8,15}")
-# Plain by design: search attributes (indexed, never encrypted by Temporal) and the
-# header fields the SDK reserves; everything else keycase sends must be ciphertext.
-_PLAIN_FIELDS = ("search_attributes", "header")
+# Plain by design: search attributes (indexed, never encrypted by Temporal), headers, and
+# the SDK core's own local-activity marker bookkeeping (seq, attempt, activity type, times;
+# the result beside it is ciphertext). Everything keycase sends must be ciphertext; the
+# plain ones are still searched for contacts and secrets.
+_PLAIN_FIELDS = ("search_attributes", "header", "marker_recorded_event_attributes.details[data]")
 
 
 @dataclass
@@ -78,7 +80,8 @@ def _check_payload(
     elif any(part in path for part in _PLAIN_FIELDS):
         found.plain += 1
     else:
-        found.leaks.append(f"{place}: payload not encrypted")
+        encoding = payload.metadata.get("encoding", b"").decode(errors="replace")
+        found.leaks.append(f"{place}: payload not encrypted ({encoding}: {payload.data[:60]!r})")
     _check(payload.SerializeToString(), forbidden, place, found)
 
 

@@ -56,6 +56,7 @@ class RunningStack:
     twilio: FakeTwilio
     logs: Path
     children: Children = field(repr=False)
+    ui_url: str | None = None  # the Temporal Web UI, when the stack was started with one
 
     def http(self, role: str | None) -> httpx.AsyncClient:
         """An API client holding `role`'s token (None: no token at all)."""
@@ -117,24 +118,29 @@ async def running_stack(
     policy: Path = POLICY,
     database_url: str | None = None,
     encryption: bool = True,
+    ui: bool = False,
 ) -> AsyncIterator[RunningStack]:
     """Dev server, migrations, `workers` worker processes and the API, on free ports.
 
     The store is SQLite in `data_dir` unless `database_url` names another. Payloads are
-    encrypted under a key made for this stack unless `encryption` is off (benchmarks)."""
+    encrypted under a key made for this stack unless `encryption` is off (benchmarks).
+    With `ui`, the dev server serves its Web UI, decoding through the API's codec server."""
     sendgrid, twilio = FakeSendGrid(), FakeTwilio()
-    grpc, api_port = f"127.0.0.1:{free_port()}", free_port()
+    grpc, api_port, ui_port = f"127.0.0.1:{free_port()}", free_port(), free_port()
     keys = generate_key_entry()
     env = _environment(
         data_dir, grpc, api_port, sendgrid, twilio, policy, database_url, keys, encryption
     )
+    env["KEYCASE_TEMPORAL_UI_PORT"] = str(ui_port)  # the codec server's CORS origin
     converter = converter_for(PayloadKeys.parse(keys) if encryption else None)
     logs = data_dir / "logs"
     logs.mkdir(parents=True)
     children = Children(env, cwd=data_dir)
     python = [sys.executable, "-m", "cli.commands"]
     try:
-        command = dev_server_command(grpc, free_port(), data_dir / "temporal.db", headless=True)
+        codec = f"http://127.0.0.1:{api_port}/codec" if ui else None
+        db = data_dir / "temporal.db"
+        command = dev_server_command(grpc, ui_port, db, headless=not ui, codec_endpoint=codec)
         server = children.start("temporal", command, logs / "temporal.log", signal.SIGTERM)
         temporal = await _ready(server, wait_until_serving(grpc, "default", converter), 60)
         migrate = await asyncio.create_subprocess_exec(
@@ -151,8 +157,9 @@ async def running_stack(
         api = children.start("api", [*python, "api"], logs / "api.log")
         api_url = f"http://127.0.0.1:{api_port}"
         await _ready(api, api_answering(api_url), 60)
+        ui_url = f"http://127.0.0.1:{ui_port}" if ui else None
         yield RunningStack(
-            api_url, temporal, started, api, server, sendgrid, twilio, logs, children
+            api_url, temporal, started, api, server, sendgrid, twilio, logs, children, ui_url
         )
     finally:
         children.stop_all()

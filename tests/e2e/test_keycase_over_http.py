@@ -282,5 +282,5 @@ async def test_the_histories_left_behind_hold_no_contact_or_secret_and_only_ciph
     found = await scan_histories(stack.temporal, secrets)
 
     print(f"scanned {found.histories} histories: {found.encrypted} encrypted, {found.plain} plain")
-    assert found.histories >= 10 and found.encrypted > 100
-    assert found.leaks == []
+    assert found.histories >= 8 and found.encrypted > 100
+    assert not found.leaks, "\n".join(found.leaks)
