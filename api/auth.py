@@ -22,12 +22,18 @@ class Role(StrEnum):
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
+_EXCHANGE = r"[a-z][a-z0-9_-]{1,31}"  # domain.alerts.ExchangeId's pattern
+_SCOPE = re.compile(rf"^{_EXCHANGE}(\|{_EXCHANGE})*$")
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the role decides what they may do, the name is the recorded actor."""
+    """Who is calling: the role decides what they may do, the name is the recorded actor,
+    `exchanges` (None: all) the exchanges whose keys, cases and reports they may touch."""
 
     role: Role
     name: str
+    exchanges: frozenset[str] | None = None
 
 
 class TokenTable:
@@ -38,18 +44,19 @@ class TokenTable:
 
     @classmethod
     def parse(cls, spec: str) -> "TokenTable":
-        """Parse comma-separated `role:name:token` entries; raises ValueError naming the entry."""
+        """Parse comma-separated `role:name:token[:exchange|exchange...]` entries; raises
+        ValueError naming the entry."""
         entries: list[tuple[Principal, str]] = []
         seen: set[str] = set()
         for position, raw in enumerate(spec.split(","), start=1):
             entry = raw.strip()
             if not entry:
                 continue
-            role, name, token = _split_entry(entry, position)
+            role, name, token, exchanges = _split_entry(entry, position)
             if token in seen:
                 raise ValueError(f"KEYCASE_API_TOKENS entry {position}: token used twice")
             seen.add(token)
-            entries.append((Principal(role=role, name=name), token))
+            entries.append((Principal(role=role, name=name, exchanges=exchanges), token))
         if not entries:
             raise ValueError("KEYCASE_API_TOKENS has no entries")
         return cls(entries)
@@ -76,11 +83,12 @@ def generate_tokens(names: dict[Role, str] | None = None) -> str:
     )
 
 
-def _split_entry(entry: str, position: int) -> tuple[Role, str, str]:
+def _split_entry(entry: str, position: int) -> tuple[Role, str, str, frozenset[str] | None]:
     parts = entry.split(":", 2)
     if len(parts) != 3:
         raise ValueError(f"KEYCASE_API_TOKENS entry {position}: expected role:name:token")
-    role_text, name, token = parts
+    role_text, name, scoped = parts
+    token, exchanges = split_scope(scoped)
     try:
         role = Role(role_text)
     except ValueError:
@@ -92,7 +100,18 @@ def _split_entry(entry: str, position: int) -> tuple[Role, str, str]:
         raise ValueError(f"KEYCASE_API_TOKENS entry {position}: name must match {_NAME.pattern}")
     if not token or token != token.strip():
         raise ValueError(f"KEYCASE_API_TOKENS entry {position}: empty or padded token")
-    return role, name, token
+    return role, name, token, exchanges
+
+
+def split_scope(field: str) -> tuple[str, frozenset[str] | None]:
+    """`token[:upbit|bithumb]` → (token, its exchanges or None for all).
+
+    Tokens may hold ':'; a last part that reads as exchange names is the scope. Read
+    wrongly, a token only ever sees less, never more."""
+    head, sep, tail = field.rpartition(":")
+    if sep and _SCOPE.match(tail):
+        return head, frozenset(tail.split("|"))
+    return field, None
 
 
 def _digest(token: str) -> bytes:

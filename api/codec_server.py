@@ -57,6 +57,10 @@ async def _caller(
         raise ApiError(401, "unauthorized", "an officer or auditor token or session", headers)
     if found.role not in _READERS:
         raise ApiError(403, "forbidden", "this needs the auditor or officer role", cors)
+    if found.exchanges is not None:
+        # A payload does not say whose exchange it is: only callers who see every
+        # exchange may decode (scoped officers read their cases through the API).
+        raise ApiError(403, "forbidden", "exchange-scoped tokens cannot decode payloads", cors)
     return found
 
 

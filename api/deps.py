@@ -15,22 +15,30 @@ from store.port import Store
 _bearer = HTTPBearer(auto_error=False, description="`KEYCASE_API_TOKENS` token")
 
 
+async def authenticated(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller whose bearer token this is, whatever its role (401 without one).
+
+    One dependency, so FastAPI resolves it once per request for the role and scope checks."""
+    if credentials is None:
+        raise ApiError(401, "unauthorized", "bearer token required", {"WWW-Authenticate": "Bearer"})
+    tokens: TokenTable = request.app.state.tokens
+    found = tokens.principal_for(credentials.credentials)
+    if found is None:
+        raise ApiError(401, "unauthorized", "unknown token", {"WWW-Authenticate": "Bearer"})
+    return found
+
+
+Caller = Annotated[Principal, Depends(authenticated)]
+
+
 def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting callers whose token has one of `roles`."""
     allowed = frozenset(roles)
 
-    async def principal(
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Principal:
-        if credentials is None:
-            raise ApiError(
-                401, "unauthorized", "bearer token required", {"WWW-Authenticate": "Bearer"}
-            )
-        tokens: TokenTable = request.app.state.tokens
-        found = tokens.principal_for(credentials.credentials)
-        if found is None:
-            raise ApiError(401, "unauthorized", "unknown token", {"WWW-Authenticate": "Bearer"})
+    async def principal(found: Caller) -> Principal:
         if found.role not in allowed:
             needed = " or ".join(sorted(r.value for r in allowed))
             raise ApiError(403, "forbidden", f"this needs the {needed} role")

@@ -24,8 +24,11 @@ from domain.stages import CaseStage
 _E = TypeVar("_E", CaseStage, Severity)
 
 
-def visibility_query(case_filter: CaseFilter) -> str:
-    """The list filter; values are enum members or pattern-checked ids, so quoting is safe."""
+def visibility_query(case_filter: CaseFilter, exchanges: frozenset[str] | None = None) -> str:
+    """The list filter; values are enum members or pattern-checked ids, so quoting is safe.
+
+    `exchanges` (a scoped caller's, pattern-checked when the tokens were parsed) limits
+    the list to those exchanges' cases."""
     # A run that continued as new while its case was open is an old page of a case that
     # lives on in a newer run; one that continued with its case ended opened the next case.
     ended = ", ".join(f'"{stage.value}"' for stage in CaseStage if not stage.is_open)
@@ -37,6 +40,9 @@ def visibility_query(case_filter: CaseFilter) -> str:
         clauses.append(f'{CASE_STAGE.name}="{case_filter.stage.value}"')
     if case_filter.exchange is not None:
         clauses.append(f'{EXCHANGE.name}="{case_filter.exchange}"')
+    if exchanges is not None:
+        allowed = ", ".join(f'"{exchange}"' for exchange in sorted(exchanges))
+        clauses.append(f"{EXCHANGE.name} IN ({allowed})")
     if case_filter.severity is not None:
         clauses.append(f'{SEVERITY.name}="{case_filter.severity.value}"')
     if case_filter.key_id is not None:
@@ -44,10 +50,12 @@ def visibility_query(case_filter: CaseFilter) -> str:
     return " AND ".join(clauses)
 
 
-async def list_cases(client: Client, case_filter: CaseFilter) -> CasePage:
+async def list_cases(
+    client: Client, case_filter: CaseFilter, exchanges: frozenset[str] | None = None
+) -> CasePage:
     """One page of cases matching the filter, newest first, with a cursor for the next."""
     executions = client.list_workflows(
-        visibility_query(case_filter),
+        visibility_query(case_filter, exchanges),
         page_size=case_filter.limit,
         next_page_token=_decode_cursor(case_filter.cursor),
     )

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from api.auth import Role, TokenTable, generate_tokens
+from api.auth import Role, TokenTable, generate_tokens, split_scope
 from config.settings import Settings
 
 TOKENS_FILE = "api_tokens"
@@ -46,8 +46,8 @@ def entries(spec: str) -> list[tuple[Role, str, str]]:
     found: list[tuple[Role, str, str]] = []
     for raw in spec.split(","):
         if raw.strip():
-            role, name, token = raw.strip().split(":", 2)
-            found.append((Role(role), name, token))
+            role, name, scoped = raw.strip().split(":", 2)
+            found.append((Role(role), name, split_scope(scoped)[0]))
     return found
 
 

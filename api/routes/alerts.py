@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request
 from api.deps import AppSettings, StoreDep, Surveillance, TemporalClient
 from api.intake import AlertsInFlight
 from api.schemas import AlertAccepted
+from api.scope import require_key_in_scope, unknown_key
 from domain.alerts import Alert
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -20,5 +21,6 @@ async def raise_alert(
     store: StoreDep,
 ) -> AlertAccepted:
     """Hand the alert to its key's case: `opened`, `attached` or `duplicate` (same alert id)."""
+    await require_key_in_scope(caller, store, alert.key_id, unknown_key(alert.key_id))
     in_flight: AlertsInFlight = request.app.state.alerts_in_flight
     return await in_flight.take(alert, settings.task_queue, store, client)

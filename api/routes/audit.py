@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.case_runs import CaseIdPath, parse_case_id
+from api.case_runs import parse_case_id
 from api.deps import Auditor, Reader, StoreDep
+from api.scope import ScopedCaseId
 from store.audit import AuditRecord, AuditVerification, audit_rows, verify
 
 router = APIRouter(tags=["audit"])
@@ -13,7 +14,7 @@ router = APIRouter(tags=["audit"])
 
 @router.get("/v1/cases/{case_id}/audit", response_model=list[AuditRecord])
 async def case_audit(
-    case_id: CaseIdPath,
+    case_id: ScopedCaseId,
     caller: Reader,
     store: StoreDep,
     after_seq: Annotated[int, Query(ge=0, description="page on from this row")] = 0,

@@ -14,10 +14,11 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.case_runs import CaseIdPath, open_case_run
+from api.case_runs import open_case_run
 from api.deps import Kyc, Officer, TemporalClient
 from api.errors import ApiError
 from api.schemas import ActionIn, AssignIn, ExtendDeadlineIn, KycAccepted, KycIn, NoteIn
+from api.scope import ScopedCaseId
 from domain.messages import KycResult, SignalName
 from domain.officer import (
     AddNoteInput,
@@ -38,7 +39,7 @@ router = APIRouter(prefix="/v1/cases/{case_id}", tags=["case input"])
 
 @router.post("/kyc", status_code=202, response_model=KycAccepted)
 async def kyc_result(
-    case_id: CaseIdPath, body: KycIn, caller: Kyc, client: TemporalClient
+    case_id: ScopedCaseId, body: KycIn, caller: Kyc, client: TemporalClient
 ) -> KycAccepted:
     """Deliver the re-verification result; the case moves on asynchronously."""
     result = KycResult(
@@ -53,7 +54,7 @@ async def kyc_result(
 
 @router.post("/actions/confirm", response_model=OfficerActionResult)
 async def confirm(
-    case_id: CaseIdPath, body: ActionIn, caller: Officer, client: TemporalClient
+    case_id: ScopedCaseId, body: ActionIn, caller: Officer, client: TemporalClient
 ) -> OfficerActionResult:
     """Escalate a monitored case to a warning now."""
     command = ConfirmInput(actor=caller.name, reason=body.reason)
@@ -62,7 +63,7 @@ async def confirm(
 
 @router.post("/actions/dismiss", response_model=OfficerActionResult)
 async def dismiss(
-    case_id: CaseIdPath, body: ActionIn, caller: Officer, client: TemporalClient
+    case_id: ScopedCaseId, body: ActionIn, caller: Officer, client: TemporalClient
 ) -> OfficerActionResult:
     """Close the case as a false positive; the key's flag is lifted."""
     command = DismissInput(actor=caller.name, reason=body.reason)
@@ -71,7 +72,7 @@ async def dismiss(
 
 @router.post("/actions/expire-now", response_model=OfficerActionResult)
 async def expire_now(
-    case_id: CaseIdPath, body: ActionIn, caller: Officer, client: TemporalClient
+    case_id: ScopedCaseId, body: ActionIn, caller: Officer, client: TemporalClient
 ) -> OfficerActionResult:
     """Expire the key at once (irreversible)."""
     command = ExpireNowInput(actor=caller.name, reason=body.reason)
@@ -80,7 +81,7 @@ async def expire_now(
 
 @router.post("/actions/extend-kyc-deadline", response_model=OfficerActionResult)
 async def extend_kyc_deadline(
-    case_id: CaseIdPath, body: ExtendDeadlineIn, caller: Officer, client: TemporalClient
+    case_id: ScopedCaseId, body: ExtendDeadlineIn, caller: Officer, client: TemporalClient
 ) -> OfficerActionResult:
     """Move the KYC deadline later, within the policy's maximum."""
     command = ExtendKycDeadlineInput(actor=caller.name, reason=body.reason, deadline=body.deadline)
@@ -89,7 +90,7 @@ async def extend_kyc_deadline(
 
 @router.post("/actions/assign", response_model=OfficerActionResult)
 async def assign(
-    case_id: CaseIdPath, body: AssignIn, caller: Officer, client: TemporalClient
+    case_id: ScopedCaseId, body: AssignIn, caller: Officer, client: TemporalClient
 ) -> OfficerActionResult:
     """Give the case to an officer."""
     command = AssignInput(actor=caller.name, reason=body.reason, assignee=body.assignee)
@@ -98,7 +99,7 @@ async def assign(
 
 @router.post("/actions/note", response_model=OfficerActionResult)
 async def note(
-    case_id: CaseIdPath, body: NoteIn, caller: Officer, client: TemporalClient
+    case_id: ScopedCaseId, body: NoteIn, caller: Officer, client: TemporalClient
 ) -> OfficerActionResult:
     """Add a note to the case's record."""
     command = AddNoteInput(actor=caller.name, reason=body.reason, text=body.text)

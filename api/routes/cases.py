@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.auth import Principal, Role
-from api.case_runs import CaseIdPath, read_case
+from api.case_runs import read_case
 from api.deps import Reader, TemporalClient
 from api.schemas import CaseFilter, CasePage
+from api.scope import ScopedCaseId
 from api.visibility import list_cases
 from domain.case import CaseState
 
@@ -19,11 +20,11 @@ async def get_cases(
     case_filter: Annotated[CaseFilter, Query()], caller: Reader, client: TemporalClient
 ) -> CasePage:
     """Cases filtered by stage, exchange, severity or key, newest first."""
-    return await list_cases(client, case_filter)
+    return await list_cases(client, case_filter, caller.exchanges)
 
 
 @router.get("/{case_id}", response_model=CaseState)
-async def get_case(case_id: CaseIdPath, caller: Reader, client: TemporalClient) -> CaseState:
+async def get_case(case_id: ScopedCaseId, caller: Reader, client: TemporalClient) -> CaseState:
     """The case: stage, deadlines, alerts, notices, officer actions, KYC results."""
     state = await read_case(client, case_id)
     return for_role(state, caller)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 from api.deps import Admin, Gateway, Reader, StoreDep
 from api.errors import ApiError
 from api.schemas import AllowedIpsIn, AuthorizeIn, AuthorizeOut, KeyIn
+from api.scope import ScopedKeyId, sees, unknown_key
 from domain.alerts import KeyId
 from domain.network import InvalidWhitelist
 from domain.registry import KeyConflict
@@ -30,6 +31,8 @@ KeyIdPath = Annotated[KeyId, Path(description="the key's opaque id")]
 @router.post("", status_code=201, response_model=KeyRecord)
 async def register(body: KeyIn, caller: Admin, store: StoreDep) -> KeyRecord:
     """Register a key; repeating the same registration changes nothing."""
+    if not sees(caller, body.exchange):
+        raise ApiError(403, "forbidden", "this token does not cover that exchange")
     try:
         return await store.write(lambda c: register_key(c, **body.model_dump()))
     except InvalidWhitelist as error:
@@ -44,14 +47,14 @@ async def register(body: KeyIn, caller: Admin, store: StoreDep) -> KeyRecord:
 async def status(key_id: KeyIdPath, caller: Reader, store: StoreDep) -> KeyRecord:
     """The key's status, permissions and allowed IPs."""
     record = await store.read(lambda c: get_key(c, key_id))
-    if record is None:
-        raise ApiError(404, "unknown_key", f"key {key_id} is not registered")
+    if record is None or not sees(caller, record.exchange):
+        raise unknown_key(key_id)
     return record
 
 
 @router.put("/{key_id}/allowed-ips", response_model=KeyRecord)
 async def replace_whitelist(
-    key_id: KeyIdPath, body: AllowedIpsIn, caller: Admin, store: StoreDep
+    key_id: ScopedKeyId, body: AllowedIpsIn, caller: Admin, store: StoreDep
 ) -> KeyRecord:
     """Replace the key's whitelist (addresses or CIDR blocks, at most ten)."""
     try:
@@ -73,6 +76,8 @@ async def authorize_use(
     One read, no write lock: the log row is queued and committed in a batch afterwards.
     """
     view = await store.read(lambda c: key_view(c, key_id))
+    if view is not None and not sees(caller, view.exchange):
+        view = None  # another exchange's key: answered and logged as an unknown one
     decision, entry = decide_access(view, key_id, body.ip, body.permission, datetime.now(UTC))
     store.log_access(entry)
     return AuthorizeOut(allowed=decision.allowed, reason=decision.reason.value)
