@@ -32,12 +32,22 @@ TOKENS = {
     Role.GATEWAY: ("upbit-gw", "tok-gateway-0123456789"),
     Role.AUDITOR: ("lee", "tok-auditor-0123456789"),
 }
-TOKEN_SPEC = ",".join(f"{role.value}:{name}:{token}" for role, (name, token) in TOKENS.items())
+# One more per role, limited to upbit: the exchange-scope matrix calls with these.
+SCOPED = {role: (f"{name}-upbit", f"{token}-upbit") for role, (name, token) in TOKENS.items()}
+TOKEN_SPEC = ",".join(
+    [f"{role.value}:{name}:{token}" for role, (name, token) in TOKENS.items()]
+    + [f"{role.value}:{name}:{token}:upbit" for role, (name, token) in SCOPED.items()]
+)
 
 
 def auth(role: Role) -> dict[str, str]:
     """The Authorization header of the test token with `role`."""
     return {"Authorization": f"Bearer {TOKENS[role][1]}"}
+
+
+def upbit_only(role: Role) -> dict[str, str]:
+    """The Authorization header of the test token with `role` scoped to upbit."""
+    return {"Authorization": f"Bearer {SCOPED[role][1]}"}
 
 
 @pytest_asyncio.fixture(scope="session")
