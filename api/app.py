@@ -15,6 +15,7 @@ from api.codec_session import CodecSessions
 from api.errors import install_error_handlers
 from api.intake import AlertsInFlight
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
+from api.rate_limit import RateLimit
 from api.routes import include_routes
 from config.settings import Settings
 from payloads.converter import converter_for, payload_keys
@@ -61,6 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The codec server decodes with the converter's own codec (plain when encryption is off).
     app.state.codec = converter.payload_codec
     app.state.codec_origins = settings.codec_origins
+    app.state.rate_limits = {
+        "alerts": RateLimit(settings.alerts_per_second, settings.alerts_burst),
+        "authorize": RateLimit(settings.authorize_per_second, settings.authorize_burst),
+    }
     # Sessions signed with a secret derived from the payload key: every API process agrees.
     app.state.codec_sessions = CodecSessions(keys.current[1] if keys else secrets.token_bytes(32))
     install_error_handlers(app)

@@ -52,11 +52,15 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 async def run(
-    size: Size, only: list[str], data_dir: Path, database_url: str | None = None
+    size: Size,
+    only: list[str],
+    data_dir: Path,
+    database_url: str | None = None,
+    encryption: bool = True,
 ) -> Report:
     """Run the chosen scenarios against one freshly started stack."""
     report = Report()
-    async with bench_stack(data_dir, POLICY, database_url) as stack:
+    async with bench_stack(data_dir, POLICY, database_url, encryption) as stack:
         for name, scenario in SCENARIOS.items():
             if not only or name in only:
                 print(f"== {name}", flush=True)
@@ -73,12 +77,23 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("KEYCASE_BENCH_DATABASE_URL"),
         help="store for the stack (e.g. postgresql+psycopg://...); default: SQLite file",
     )
+    parser.add_argument(
+        "--codec",
+        choices=("on", "off"),
+        default="on",
+        help="payload encryption (off only to compare what it costs)",
+    )
     args = parser.parse_args(argv)
+    encryption = args.codec == "on"
     with tempfile.TemporaryDirectory(prefix="keycase-bench-") as tmp:
-        report = asyncio.run(run(SIZES[args.size], args.only, Path(tmp), args.database_url))
+        report = asyncio.run(
+            run(SIZES[args.size], args.only, Path(tmp), args.database_url, encryption)
+        )
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     store = "PostgreSQL" if args.database_url else "SQLite"
-    report.print(f"keycase benchmarks ({args.size}, {store} store) on {machine}")
+    report.print(
+        f"keycase benchmarks ({args.size}, {store} store, codec {args.codec}) on {machine}"
+    )
 
 
 if __name__ == "__main__":

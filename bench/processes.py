@@ -11,12 +11,13 @@ from tests.e2e.stack import TOKENS, running_stack
 
 @asynccontextmanager
 async def bench_stack(
-    data_dir: Path, policy: Path, database_url: str | None = None
+    data_dir: Path, policy: Path, database_url: str | None = None, encryption: bool = True
 ) -> AsyncIterator[BenchStack]:
     """Dev server, one worker and the API as processes; the store opened for direct reads.
 
-    The store is SQLite in `data_dir` unless `database_url` names another (PostgreSQL)."""
-    async with running_stack(data_dir, 1, policy, database_url) as running:
+    The store is SQLite in `data_dir` unless `database_url` names another (PostgreSQL);
+    payloads are encrypted unless `encryption` is off (to measure what the codec costs)."""
+    async with running_stack(data_dir, 1, policy, database_url, encryption) as running:
         store = open_store(database_url or f"sqlite+aiosqlite:///{data_dir / 'keycase.db'}")
         try:
             yield BenchStack(

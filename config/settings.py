@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     payload_keys: SecretStr | None = None
     # Off only to measure what encryption costs (bench/); decoding plain payloads always works.
     payload_encryption: bool = True
+    # Per token, calls a second and burst; 0 turns a limit off. A flood guard, well above
+    # what surveillance and a gateway send (the benchmarks' intake stays below it).
+    alerts_per_second: float = Field(default=1000, ge=0)
+    alerts_burst: int = Field(default=2000, ge=1)
+    authorize_per_second: float = Field(default=10000, ge=0)
+    authorize_burst: int = Field(default=20000, ge=1)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"  # what providers call back (webhooks)

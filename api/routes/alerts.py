@@ -1,9 +1,10 @@
 """Surveillance alerts: each opens a case for its key, joins the open one, or is a repeat."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from api.deps import AppSettings, StoreDep, Surveillance, TemporalClient
 from api.intake import AlertsInFlight
+from api.rate_limit import limited
 from api.schemas import AlertAccepted
 from api.scope import require_key_in_scope, unknown_key
 from domain.alerts import Alert
@@ -11,7 +12,12 @@ from domain.alerts import Alert
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
 
-@router.post("", status_code=202, response_model=AlertAccepted)
+@router.post(
+    "",
+    status_code=202,
+    response_model=AlertAccepted,
+    dependencies=[Depends(limited("alerts"))],
+)
 async def raise_alert(
     request: Request,
     alert: Alert,

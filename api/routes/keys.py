@@ -4,10 +4,11 @@ and the gateway's question whether a key may be used from an address."""
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 
 from api.deps import Admin, Gateway, Reader, StoreDep
 from api.errors import ApiError
+from api.rate_limit import limited
 from api.schemas import AllowedIpsIn, AuthorizeIn, AuthorizeOut, KeyIn
 from api.scope import ScopedKeyId, sees, unknown_key
 from domain.alerts import KeyId
@@ -67,7 +68,11 @@ async def replace_whitelist(
         raise ApiError(409, "key_conflict", str(error)) from None
 
 
-@router.post("/{key_id}/authorize", response_model=AuthorizeOut)
+@router.post(
+    "/{key_id}/authorize",
+    response_model=AuthorizeOut,
+    dependencies=[Depends(limited("authorize"))],
+)
 async def authorize_use(
     key_id: KeyIdPath, body: AuthorizeIn, caller: Gateway, store: StoreDep
 ) -> AuthorizeOut:

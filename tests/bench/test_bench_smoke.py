@@ -27,3 +27,12 @@ async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> N
     assert checks[("flood", "alerts in the audit log")].ok
     assert checks[("flood", "open cases")].ok
     assert checks[("scale", "open cases held")].ok
+
+
+async def test_the_codec_comparison_runs_with_encryption_off(tmp_path: Path) -> None:
+    # `python -m bench --codec off`: the same worker CPU and intake figures, plain payloads.
+    report = await run(SIZES["smoke"], ["case-cost", "intake"], tmp_path, encryption=False)
+
+    checks = {(f.scenario, f.name): f for f in report.figures}
+    assert checks[("case cost", "cases ending EXPIRED")].ok
+    assert {f.scenario for f in report.figures} == {"case cost", "alert intake"}
