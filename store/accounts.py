@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
 from domain.contacts import Locale, normalise_contacts
+from domain.registry_audit import contacts_changed
+from store.audit import append_facts
 from store.base import insert_into
 from store.models import Account
 
@@ -37,16 +39,25 @@ def upsert_account(
     phone: str,
     locale: str = "ko",
     now: datetime | None = None,
+    actor: str = "keycase",
 ) -> AccountRecord:
-    """Create the account or replace its contacts. Raises domain.contacts.InvalidContact."""
+    """Create the account or replace its contacts. Raises domain.contacts.InvalidContact.
+
+    A change is a fact in the audit chain naming the fields that changed, never values."""
     email, phone = normalise_contacts(account_id, email, phone, locale)
     now = now or datetime.now(UTC)
+    before = get_account(connection, account_id)
+    asked = {"email": email, "phone": phone, "locale": locale}
+    changed = [f for f, value in asked.items() if before is None or getattr(before, f) != value]
     contacts = {"email": email, "phone": phone, "locale": locale, "updated_at": now}
     statement = insert_into(connection.dialect.name, Account).values(
         account_id=account_id, created_at=now, **contacts
     )
     statement = statement.on_conflict_do_update(index_elements=[Account.account_id], set_=contacts)
     row = connection.execute(statement.returning(*_CONTACTS)).one()
+    if changed:
+        fact = contacts_changed(account_id, changed, before is None, actor, now)
+        append_facts(connection, [fact], now)
     return AccountRecord.model_validate(row._asdict())
 
 

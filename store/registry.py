@@ -23,7 +23,9 @@ from domain.registry import (
     check_whitelist_change,
     usable_permissions,
 )
+from domain.registry_audit import key_registered, whitelist_replaced
 from store.accounts import get_account
+from store.audit import append_facts
 from store.models import ApiKey
 
 
@@ -90,8 +92,11 @@ def register_key(
     expires_at: datetime | None = None,
     secret_hash: str | None = None,
     now: datetime | None = None,
+    actor: str = "keycase",
 ) -> KeyRecord:
-    """Register a key; registering the same key again with the same facts changes nothing."""
+    """Register a key; registering the same key again with the same facts changes nothing.
+
+    The registration is a fact in the audit chain, written in the same transaction."""
     granted = [p.value for p in check_registration(key_id, exchange, permissions, secret_hash)]
     whitelist = normalise_whitelist(allowed_ips)
     existing = connection.execute(_key(key_id)).first()
@@ -119,6 +124,8 @@ def register_key(
         )
         .returning(*_RECORD)
     ).one()
+    fact = key_registered(key_id, account_id, exchange, granted, whitelist, actor, now)
+    append_facts(connection, [fact], now)
     return _record(row)
 
 
@@ -129,9 +136,15 @@ def get_key(connection: Connection, key_id: str) -> KeyRecord | None:
 
 
 def replace_allowed_ips(
-    connection: Connection, key_id: str, allowed_ips: list[str], now: datetime | None = None
+    connection: Connection,
+    key_id: str,
+    allowed_ips: list[str],
+    now: datetime | None = None,
+    actor: str = "keycase",
 ) -> KeyRecord:
-    """Replace the whitelist (validated first); an expired key's whitelist no longer matters."""
+    """Replace the whitelist (validated first); an expired key's whitelist no longer matters.
+
+    A change (not a repeat) is a fact in the audit chain with the lists before and after."""
     whitelist = normalise_whitelist(allowed_ips)
     key = connection.execute(_key(key_id).with_for_update()).first()
     if key is None:
@@ -139,10 +152,15 @@ def replace_allowed_ips(
     check_whitelist_change(key_id, KeyStatus(key.status))
     if key.allowed_ips == whitelist:
         return _record(key)
+    now = now or datetime.now(UTC)
     changed = (
         update(ApiKey)
         .where(ApiKey.key_id == key_id)
-        .values(allowed_ips=whitelist, updated_at=now or datetime.now(UTC))
+        .values(allowed_ips=whitelist, updated_at=now)
         .returning(*_RECORD)
     )
-    return _record(connection.execute(changed).one())
+    record = _record(connection.execute(changed).one())
+    append_facts(
+        connection, [whitelist_replaced(key_id, key.allowed_ips, whitelist, actor, now)], now
+    )
+    return record

@@ -15,6 +15,8 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 async def register_account(body: AccountIn, caller: Admin, store: StoreDep) -> AccountRecord:
     """Register an account or replace its contacts."""
     try:
-        return await store.write(lambda c: upsert_account(c, **body.model_dump()))
+        return await store.write(
+            lambda c: upsert_account(c, **body.model_dump(), actor=caller.name)
+        )
     except InvalidContact as error:
         raise ApiError(422, "invalid_contact", str(error)) from None

@@ -35,7 +35,7 @@ async def register(body: KeyIn, caller: Admin, store: StoreDep) -> KeyRecord:
     if not sees(caller, body.exchange):
         raise ApiError(403, "forbidden", "this token does not cover that exchange")
     try:
-        return await store.write(lambda c: register_key(c, **body.model_dump()))
+        return await store.write(lambda c: register_key(c, **body.model_dump(), actor=caller.name))
     except InvalidWhitelist as error:
         raise ApiError(422, "invalid_allowed_ips", str(error)) from None
     except UnknownAccount as error:
@@ -59,7 +59,9 @@ async def replace_whitelist(
 ) -> KeyRecord:
     """Replace the key's whitelist (addresses or CIDR blocks, at most ten)."""
     try:
-        return await store.write(lambda c: replace_allowed_ips(c, key_id, body.allowed_ips))
+        return await store.write(
+            lambda c: replace_allowed_ips(c, key_id, body.allowed_ips, actor=caller.name)
+        )
     except InvalidWhitelist as error:
         raise ApiError(422, "invalid_allowed_ips", str(error)) from None
     except UnknownKey as error:

@@ -36,6 +36,7 @@ async def test_a_measure_changes_the_key_once_and_records_why(store: Store) -> N
     again = await store.write(lambda c: apply_measure(c, request, T0))
     state = await store.read(lambda c: key_state(c, "key-1", first, T0 + timedelta(seconds=1)))
     rows = await store.read(lambda c: audit_rows(c, key_id="key-1"))
+    assert rows.pop(0).event_type == "key.registered"  # the registration, then the measures
 
     assert (first, again) == (True, False)
     assert (state.status, state.permissions, state.gateway_reason) == (
