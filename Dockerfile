@@ -11,6 +11,7 @@ COPY worker worker
 COPY local_stack local_stack
 COPY cli cli
 COPY config config
+COPY payloads payloads
 RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim

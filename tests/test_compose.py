@@ -25,6 +25,7 @@ SECRETS = {
     "POSTGRES_PASSWORD": "pg-secret",
     "TEMPORAL_DB_PASSWORD": "temporal-secret",
     "KEYCASE_DB_PASSWORD": "keycase-secret",
+    "KEYCASE_PAYLOAD_KEYS": "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 }
 
 
@@ -107,6 +108,20 @@ def test_only_the_api_gets_tokens_and_it_listens_on_all_interfaces_in_its_contai
     assert api["environment"]["KEYCASE_API_TOKENS"] == SECRETS["KEYCASE_API_TOKENS"]
     assert api["environment"]["KEYCASE_API_HOST"] == "0.0.0.0"
     assert all(str(port).startswith("127.0.0.1:") for port in api["ports"])
+
+
+@needs_compose
+def test_the_api_and_every_worker_share_the_payload_keys_and_the_ui_decodes_through_the_api() -> (
+    None
+):
+    services = resolved()["services"]
+    for name in ("keycase-api", "keycase-worker"):
+        env = services[name]["environment"]
+        assert env["KEYCASE_PAYLOAD_KEYS"] == SECRETS["KEYCASE_PAYLOAD_KEYS"]
+        assert env["KEYCASE_TEMPORAL_UI_ORIGINS"] == "http://127.0.0.1:8080"
+    ui = services["temporal-ui"]["environment"]
+    assert ui["TEMPORAL_CODEC_ENDPOINT"] == "http://127.0.0.1:8000/codec"
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
 
 
 def test_registration_job_creates_every_search_attribute_keycase_uses() -> None:
