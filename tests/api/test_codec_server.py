@@ -1,6 +1,8 @@
 """The codec server: ciphertext in history, decoded only for officers and auditors."""
 
+import base64
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -8,9 +10,10 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from temporalio.testing import WorkflowEnvironment
 
-from api.auth import Role
-from api.codec_session import COOKIE
+from api.auth import Principal, Role
+from api.codec_session import COOKIE, LIFETIME_SECONDS, CodecSessions
 from domain.ids import case_workflow_id
+from local_stack.devserver import dev_server_command
 from payloads.codec import ENCODING
 from tests.api.conftest import auth
 from tests.api.support import open_case
@@ -106,3 +109,26 @@ async def test_only_an_officer_may_encode_and_garbage_is_a_400(http: httpx.Async
     assert auditor.status_code == 403
     assert garbage.status_code == 400
     assert back.json() == plain
+
+
+def test_a_session_cookie_expires_and_cannot_be_forged_or_moved_to_another_secret() -> None:
+    sessions = CodecSessions(b"k" * 32)
+    kim = Principal(Role.OFFICER, "kim")
+    cookie = sessions.issue(kim, now=1000.0)
+    signature = cookie.partition(".")[2]
+    forged_body = base64.urlsafe_b64encode(b"officer|eve|99999999999").decode().rstrip("=")
+
+    assert sessions.principal_for(cookie, now=1000.0 + LIFETIME_SECONDS - 1) == kim
+    assert sessions.principal_for(cookie, now=1000.0 + LIFETIME_SECONDS + 1) is None
+    assert sessions.principal_for(f"{forged_body}.{signature}", now=1000.0) is None
+    assert CodecSessions(b"x" * 32).principal_for(cookie, now=1000.0) is None
+    assert sessions.principal_for("garbage", now=1000.0) is None
+
+
+def test_the_local_stack_starts_the_ui_with_the_codec_endpoint() -> None:
+    command = dev_server_command(
+        "127.0.0.1:7233", 8233, Path("t.db"), codec_endpoint="http://127.0.0.1:8000/codec"
+    )
+
+    at = command.index("--ui-codec-endpoint")
+    assert command[at + 1] == "http://127.0.0.1:8000/codec"
