@@ -8,9 +8,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api.auth import Principal, Role, TokenTable
+from api.auth import Principal, Role
+from api.cursors import Cursors
 from api.errors import ApiError
 from config.settings import Settings
+from domain.policy import LadderPolicy, WhitelistPolicy
 from store.access import KeyViews
 from store.access_writer import AccessLogWriter
 
@@ -23,16 +25,14 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
     async def principal(
         request: Request,
+        # Documents the scheme in the OpenAPI; the token was checked by api.authn already.
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        if credentials is None:
+        found: Principal | None = getattr(request.state, "principal", None)
+        if found is None:
             raise ApiError(
                 401, "unauthorized", "bearer token required", {"WWW-Authenticate": "Bearer"}
             )
-        tokens: TokenTable = request.app.state.tokens
-        found = tokens.principal_for(credentials.credentials)
-        if found is None:
-            raise ApiError(401, "unauthorized", "unknown token", {"WWW-Authenticate": "Bearer"})
         if found.role not in allowed:
             needed = " or ".join(sorted(r.value for r in allowed))
             raise ApiError(403, "forbidden", f"this needs the {needed} role")
@@ -71,6 +71,16 @@ async def _key_views(request: Request) -> KeyViews:
     return views
 
 
+async def _whitelist(request: Request) -> WhitelistPolicy:
+    policy: LadderPolicy = request.app.state.policy
+    return policy.whitelist
+
+
+async def _cursors(request: Request) -> Cursors:
+    cursors: Cursors = request.app.state.cursors
+    return cursors
+
+
 async def _temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal_client
     return client
@@ -81,6 +91,9 @@ AppSettings = Annotated[Settings, Depends(_settings)]
 # so the commit happens before the response is sent, not after.
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 TemporalClient = Annotated[Client, Depends(_temporal)]
+PageCursors = Annotated[Cursors, Depends(_cursors)]
+# How wide a block new whitelist entries may name (the policy file's [whitelist]).
+WhitelistLimits = Annotated[WhitelistPolicy, Depends(_whitelist)]
 # The gateway's fresh reads of the registry.
 KeyReads = Annotated[KeyViews, Depends(_key_views)]
 # Gateway decisions' access-log rows, written in batches behind the answers.

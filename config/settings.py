@@ -1,5 +1,6 @@
 """The one settings object, read from the environment (or `.env`) by entry points only."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -22,6 +23,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"  # what providers call back (webhooks)
+    # How far in the future an alert's observed_at may lie (surveillance clocks drift a bit).
+    alert_clock_skew: timedelta = Field(default=timedelta(minutes=5), ge=timedelta(0))
 
     sendgrid_api_key: SecretStr | None = None
     sendgrid_from_email: str = "no-reply@keycase.invalid"

@@ -10,6 +10,7 @@ are normalised by `domain.network.normalise_whitelist`, whose error names every 
 """
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import ExchangeId, KeyId
 from domain.keys import KeyStatus, Permission
-from domain.network import normalise_whitelist
+from domain.network import WIDEST_PREFIX, normalise_whitelist
 from domain.registry import usable_permissions
 from store.models import Account, ApiKey
 
@@ -94,6 +95,7 @@ async def register_key(
     expires_at: datetime | None = None,
     secret_hash: str | None = None,
     now: datetime | None = None,
+    widest: Mapping[int, int] = WIDEST_PREFIX,
 ) -> KeyRecord:
     """Register a key; registering the same key again with the same facts changes nothing."""
     try:
@@ -104,7 +106,7 @@ async def register_key(
     if secret_hash is not None and not SECRET_HASH_PATTERN.fullmatch(secret_hash):
         raise ValueError("secret_hash must be 'sha256:<hex>' or 'hmac-sha256:<hex>', not a secret")
     granted = [p.value for p in _permissions(permissions)]
-    whitelist = normalise_whitelist(allowed_ips)
+    whitelist = normalise_whitelist(allowed_ips, widest)
     existing = await session.get(ApiKey, key_id)
     if existing is not None:
         same = (existing.account_id, existing.exchange, existing.permissions, existing.allowed_ips)
@@ -138,10 +140,14 @@ async def get_key(session: AsyncSession, key_id: str) -> KeyRecord | None:
 
 
 async def replace_allowed_ips(
-    session: AsyncSession, key_id: str, allowed_ips: list[str], now: datetime | None = None
+    session: AsyncSession,
+    key_id: str,
+    allowed_ips: list[str],
+    now: datetime | None = None,
+    widest: Mapping[int, int] = WIDEST_PREFIX,
 ) -> KeyRecord:
     """Replace the whitelist (validated first); an expired key's whitelist no longer matters."""
-    whitelist = normalise_whitelist(allowed_ips)
+    whitelist = normalise_whitelist(allowed_ips, widest)
     key = await session.get(ApiKey, key_id, with_for_update=True)
     if key is None:
         raise UnknownKey(f"key {key_id} is not registered")

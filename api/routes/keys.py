@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import AccessLog, Admin, Gateway, KeyReads, Reader, Sessions
+from api.deps import AccessLog, Admin, Gateway, KeyReads, Reader, Sessions, WhitelistLimits
 from api.errors import ApiError
 from api.schemas import AllowedIpsIn, AuthorizeIn, AuthorizeOut, KeyIn
 from domain.alerts import KeyId
@@ -29,11 +29,13 @@ KeyIdPath = Annotated[KeyId, Path(description="the key's opaque id")]
 
 
 @router.post("", status_code=201, response_model=KeyRecord)
-async def register(body: KeyIn, caller: Admin, sessions: Sessions) -> KeyRecord:
+async def register(
+    body: KeyIn, caller: Admin, sessions: Sessions, limits: WhitelistLimits
+) -> KeyRecord:
     """Register a key; repeating the same registration changes nothing."""
 
     async def work(session: AsyncSession) -> KeyRecord:
-        return await register_key(session, **body.model_dump())
+        return await register_key(session, **body.model_dump(), widest=limits.widest())
 
     try:
         return await run_write(sessions, work)
@@ -57,12 +59,16 @@ async def status(key_id: KeyIdPath, caller: Reader, sessions: Sessions) -> KeyRe
 
 @router.put("/{key_id}/allowed-ips", response_model=KeyRecord)
 async def replace_whitelist(
-    key_id: KeyIdPath, body: AllowedIpsIn, caller: Admin, sessions: Sessions
+    key_id: KeyIdPath,
+    body: AllowedIpsIn,
+    caller: Admin,
+    sessions: Sessions,
+    limits: WhitelistLimits,
 ) -> KeyRecord:
     """Replace the key's whitelist (addresses or CIDR blocks, at most ten)."""
 
     async def work(session: AsyncSession) -> KeyRecord:
-        return await replace_allowed_ips(session, key_id, body.allowed_ips)
+        return await replace_allowed_ips(session, key_id, body.allowed_ips, widest=limits.widest())
 
     try:
         return await run_write(sessions, work)
