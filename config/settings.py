@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233  # the local stack's Temporal Web UI (dev server)
+    temporal_http_port: int = 7243  # the local dev server's HTTP API
+    temporal_metrics_port: int = 7244  # the local dev server's /metrics
     task_queue: str = "keycase"
     policy_file: Path | None = None  # default: the shipped policy
     api_tokens: SecretStr | None = None  # "role:name:token,..."; generated when unset

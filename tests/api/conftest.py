@@ -20,6 +20,7 @@ from api.auth import Role
 from config.settings import Settings
 from domain.ids import SEARCH_ATTRIBUTES
 from store.migrate import upgrade
+from tests.ports import free_ports
 from worker.devserver import temporal_binary
 from worker.main import run_worker
 
@@ -53,10 +54,14 @@ def _search_attribute_keys() -> list[SearchAttributeKey[Any]]:
 @pytest_asyncio.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The Temporal CLI dev server (real visibility, so list filters work) on a free port."""
+    grpc, http_port, metrics_port = free_ports(3)
     env = await WorkflowEnvironment.start_local(
+        port=grpc,
         data_converter=pydantic_data_converter,
         dev_server_existing_path=temporal_binary(),
         search_attributes=_search_attribute_keys(),
+        # Pinned, like every port of the tests' dev servers (see tests.ports).
+        dev_server_extra_args=["--http-port", str(http_port), "--metrics-port", str(metrics_port)],
     )
     try:
         yield env

@@ -19,11 +19,23 @@ async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> N
     report = await run(SIZES["smoke"], [], tmp_path)
 
     scenarios = {f.scenario for f in report.figures}
-    assert scenarios == {"case cost", "time to act", "alert intake", "gateway", "flood", "scale"}
-    assert len(SCENARIOS) == 6
+    assert scenarios == {
+        "case cost",
+        "time to act",
+        "alert intake",
+        "gateway",
+        "flood",
+        "scale",
+        "hostile callbacks",
+    }
+    assert len(SCENARIOS) == 7
     assert all(not math.isnan(f.value) and f.value >= 0 for f in report.figures)
     checks = {(f.scenario, f.name): f for f in report.figures}
     assert checks[("case cost", "cases ending EXPIRED")].ok
     assert checks[("flood", "alerts in the audit log")].ok
     assert checks[("flood", "open cases")].ok
     assert checks[("scale", "open cases held")].ok
+    sent = checks[("hostile callbacks", "unsigned 4 MiB callbacks sent")].value
+    assert (
+        sent > 0 and checks[("hostile callbacks", "callbacks refused with 413/401")].value == sent
+    )

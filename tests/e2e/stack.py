@@ -3,7 +3,6 @@
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -16,6 +15,7 @@ from temporalio.client import Client
 
 from tests.fakes.sendgrid_fake import FakeSendGrid
 from tests.fakes.twilio_fake import FakeTwilio
+from tests.ports import free_ports
 from worker.children import Child, Children
 from worker.devserver import dev_server_command, wait_until_serving
 from worker.readiness import api_answering, worker_polling
@@ -32,13 +32,6 @@ TOKENS = {
 NAMES = {"admin": "ops", "surveillance": "feed", "officer": "kim", "kyc": "kyc-co"}
 TWILIO_FROM = "+15005550006"
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -112,14 +105,22 @@ async def running_stack(
 
     The store is SQLite in `data_dir` unless `database_url` names another."""
     sendgrid, twilio = FakeSendGrid(), FakeTwilio()
-    grpc, api_port = f"127.0.0.1:{free_port()}", free_port()
+    grpc_port, api_port, ui_port, http_port, metrics_port = free_ports(5)
+    grpc = f"127.0.0.1:{grpc_port}"
     env = _environment(data_dir, grpc, api_port, sendgrid, twilio, policy, database_url)
     logs = data_dir / "logs"
     logs.mkdir(parents=True)
     children = Children(env, cwd=data_dir)
     python = [sys.executable, "-m", "worker.cli"]
     try:
-        command = dev_server_command(grpc, free_port(), data_dir / "temporal.db", headless=True)
+        command = dev_server_command(
+            grpc,
+            ui_port,
+            data_dir / "temporal.db",
+            headless=True,
+            http_port=http_port,
+            metrics_port=metrics_port,
+        )
         server = children.start("temporal", command, logs / "temporal.log", signal.SIGTERM)
         temporal = await _ready(server, wait_until_serving(grpc, "default"), 60)
         migrate = await asyncio.create_subprocess_exec(
