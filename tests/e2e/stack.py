@@ -99,15 +99,21 @@ async def _ready(child: Child, check: Awaitable[T], seconds: float) -> T:
 
 @asynccontextmanager
 async def running_stack(
-    data_dir: Path, workers: int = 2, policy: Path = POLICY, database_url: str | None = None
+    data_dir: Path,
+    workers: int = 2,
+    policy: Path = POLICY,
+    database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[RunningStack]:
     """Dev server, migrations, `workers` worker processes and the API, on free ports.
 
-    The store is SQLite in `data_dir` unless `database_url` names another."""
+    The store is SQLite in `data_dir` unless `database_url` names another; `extra_env`
+    adds settings (e.g. `KEYCASE_SENDGRID_WEBHOOK_PUBLIC_KEY`)."""
     sendgrid, twilio = FakeSendGrid(), FakeTwilio()
     grpc_port, api_port, ui_port, http_port, metrics_port = free_ports(5)
     grpc = f"127.0.0.1:{grpc_port}"
     env = _environment(data_dir, grpc, api_port, sendgrid, twilio, policy, database_url)
+    env |= extra_env or {}
     logs = data_dir / "logs"
     logs.mkdir(parents=True)
     children = Children(env, cwd=data_dir)
