@@ -13,7 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from api.auth import TokenTable, generate_tokens
 from api.authn import Authentication
 from api.cursors import Cursors
-from api.errors import install_error_handlers
+from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.intake import AlertsInFlight, IntakeStore
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.routes import include_routes
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="DAXA API-key enforcement cases",
         version="1",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     # The same file the worker reads; a bad one stops the API at start, not at a request.
