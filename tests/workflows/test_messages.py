@@ -124,12 +124,13 @@ async def test_flood_of_alerts_counts_each_and_keeps_history_bounded(
     rest = alerts[1:] + alerts[-REPEATS:]
     await asyncio.gather(*(deliver(rest[i::25]) for i in range(25)))
     await harness.until(handle, lambda s: s.alerts.count + s.alerts.duplicates == FLOOD + REPEATS)
-    result: OfficerActionResult = await handle.execute_update(
-        OfficerAction.DISMISS.value,
-        DismissInput(actor="kim", reason="load test"),
-        result_type=OfficerActionResult,
-    )
-    final = await handle.result()  # the latest run's result
+    async with asyncio.timeout(harness.patience):  # a wedged run fails here, never hangs
+        result: OfficerActionResult = await handle.execute_update(
+            OfficerAction.DISMISS.value,
+            DismissInput(actor="kim", reason="load test"),
+            result_type=OfficerActionResult,
+        )
+        final = await handle.result()  # the latest run's result
 
     assert result.stage is CaseStage.DISMISSED
     assert final.alerts.count == FLOOD
