@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # How far in the future an alert's observed_at may lie (surveillance clocks drift a bit).
     alert_clock_skew: timedelta = Field(default=timedelta(minutes=5), ge=timedelta(0))
 
+    # How long a notice in doubt at SendGrid (5xx, timeout, a worker lost mid-call) waits for
+    # evidence of the earlier attempt before it is sent again (its activity feed lags).
+    notice_settle_window: timedelta = Field(default=timedelta(minutes=10), gt=timedelta(0))
+
     sendgrid_api_key: SecretStr | None = None
     sendgrid_from_email: str = "no-reply@keycase.invalid"
     sendgrid_host: str | None = None  # override for tests and proxies

@@ -48,7 +48,13 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     writes = GroupCommit(sessions)
     loop_sqlite = LoopSqlite.for_engine(engine)
     notices = NoticeActivities(
-        sessions, channels.email, channels.sms, NoticeRenderer(), writes=writes, loop=loop_sqlite
+        sessions,
+        channels.email,
+        channels.sms,
+        NoticeRenderer(),
+        settle_window=settings.notice_settle_window,
+        writes=writes,
+        loop=loop_sqlite,
     )
     worker = Worker(
         client,

@@ -47,11 +47,32 @@ class RunningStack:
     twilio: FakeTwilio
     logs: Path
     children: Children = field(repr=False)
+    server_command: list[str] = field(default_factory=list)
+    worker_command: list[str] = field(default_factory=list)
 
     def http(self, role: str | None) -> httpx.AsyncClient:
         """An API client holding `role`'s token (None: no token at all)."""
         headers = {"Authorization": f"Bearer {TOKENS[role]}"} if role else {}
         return httpx.AsyncClient(base_url=self.api_url, headers=headers, timeout=30)
+
+    def kill_worker(self, index: int) -> Child:
+        """SIGKILL worker `index` (no chance to finish anything) and start a replacement."""
+        os.kill(self.workers[index].process.pid, signal.SIGKILL)
+        self.workers[index].process.wait()
+        number = len(list(self.logs.glob("worker-*.log"))) + 1
+        name = f"worker-{number}"
+        self.workers[index] = self.children.start(
+            name, self.worker_command, self.logs / f"{name}.log"
+        )
+        return self.workers[index]
+
+    async def restart_server(self) -> None:
+        """Stop the dev server (SIGTERM) and start it again on the same ports and file."""
+        self.server.process.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(self.server.process.wait, 60)
+        self.server = self.children.start(
+            "temporal", self.server_command, self.logs / "temporal.log", signal.SIGTERM
+        )
 
 
 def _environment(
@@ -104,12 +125,14 @@ async def running_stack(
     policy: Path = POLICY,
     database_url: str | None = None,
     extra_env: dict[str, str] | None = None,
+    sendgrid_feed: bool = False,
 ) -> AsyncIterator[RunningStack]:
     """Dev server, migrations, `workers` worker processes and the API, on free ports.
 
     The store is SQLite in `data_dir` unless `database_url` names another; `extra_env`
-    adds settings (e.g. `KEYCASE_SENDGRID_WEBHOOK_PUBLIC_KEY`)."""
-    sendgrid, twilio = FakeSendGrid(), FakeTwilio()
+    adds settings (e.g. `KEYCASE_SENDGRID_WEBHOOK_PUBLIC_KEY`); `sendgrid_feed` turns on the
+    fake SendGrid's activity feed (a paid add-on at SendGrid)."""
+    sendgrid, twilio = FakeSendGrid(activity_feed=sendgrid_feed), FakeTwilio()
     grpc_port, api_port, ui_port, http_port, metrics_port = free_ports(5)
     grpc = f"127.0.0.1:{grpc_port}"
     env = _environment(data_dir, grpc, api_port, sendgrid, twilio, policy, database_url)
@@ -136,7 +159,7 @@ async def running_stack(
         assert migrate.returncode == 0, errors.decode()
         started = [
             children.start(f"worker-{n}", [*python, "worker"], logs / f"worker-{n}.log")
-            for n in (1, 2)[:workers]
+            for n in range(1, workers + 1)
         ]
         for child in started:
             await _ready(child, worker_polling(temporal, "keycase", child.process.pid), 60)
@@ -144,7 +167,17 @@ async def running_stack(
         api_url = f"http://127.0.0.1:{api_port}"
         await _ready(api, api_answering(api_url), 60)
         yield RunningStack(
-            api_url, temporal, started, api, server, sendgrid, twilio, logs, children
+            api_url,
+            temporal,
+            started,
+            api,
+            server,
+            sendgrid,
+            twilio,
+            logs,
+            children,
+            server_command=command,
+            worker_command=[*python, "worker"],
         )
     finally:
         children.stop_all()
