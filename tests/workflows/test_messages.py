@@ -122,7 +122,8 @@ async def test_flood_of_alerts_counts_each_and_keeps_history_bounded(
             await harness.send(alert)
 
     rest = alerts[1:] + alerts[-REPEATS:]
-    await asyncio.gather(*(deliver(rest[i::25]) for i in range(25)))
+    async with asyncio.timeout(harness.patience):  # each phase bounded: a wedge fails, named
+        await asyncio.gather(*(deliver(rest[i::25]) for i in range(25)))
     await harness.until(handle, lambda s: s.alerts.count + s.alerts.duplicates == FLOOD + REPEATS)
     async with asyncio.timeout(harness.patience):  # a wedged run fails here, never hangs
         result: OfficerActionResult = await handle.execute_update(
