@@ -9,74 +9,24 @@ ending case's 50 ms last-turn timer fires while the late alert's task is running
 """
 
 import asyncio
-import time
-import uuid
 
 from temporalio.client import WorkflowExecution, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import (
-    HandleSignalInput,
-    Interceptor,
-    UnsandboxedWorkflowRunner,
-    Worker,
-    WorkflowInboundInterceptor,
-    WorkflowInterceptorClassInput,
-)
 
-from activities.policy import PolicyActivities, read_policy_file
 from domain.alerts import Severity
 from domain.audit_events import EventType
-from domain.messages import SignalName
 from domain.officer import DismissInput, OfficerAction, OfficerActionResult
 from domain.stages import CaseStage
 from tests.workflows.conftest import CaseHarness, end_cases
-from workflows.key_case import LAST_TURN_WAIT, KeyCaseWorkflow
-
-SLOW_SIGNAL_SECONDS = 0.4  # far past LAST_TURN_WAIT, far below the deadlock detector's 2 s
-
-
-class _SlowAlerts(WorkflowInboundInterceptor):
-    async def handle_signal(self, input: HandleSignalInput) -> None:
-        if input.signal == SignalName.ALERT and _SLOW.enabled:
-            time.sleep(SLOW_SIGNAL_SECONDS)  # noqa: ASYNC251 - a busy worker: the task runs long in real time
-        await super().handle_signal(input)
-
-
-class _Switch:
-    enabled = False
-
-
-_SLOW = _Switch()
-
-
-class _SlowAlertsInterceptor(Interceptor):
-    def workflow_interceptor_class(
-        self, input: WorkflowInterceptorClassInput
-    ) -> type[WorkflowInboundInterceptor]:
-        return _SlowAlerts
+from tests.workflows.slow_signals import SLOW, SLOW_SIGNAL_SECONDS, slow_harness, slow_worker
+from workflows.key_case import LAST_TURN_WAIT
 
 
 async def test_a_late_alert_in_a_slow_task_during_the_last_turn_still_opens_the_next_case(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
-    harness = CaseHarness(
-        time_skipping_env, f"keycase-timers-{uuid.uuid4().hex}", read_policy_file(None)
-    )
-    worker = Worker(
-        harness.env.client,
-        task_queue=harness.task_queue,
-        workflows=[KeyCaseWorkflow],
-        activities=[
-            PolicyActivities(harness.policy).load_policy,
-            harness.store.record_case_facts,
-            harness.store.apply_key_measure,
-            harness.notices.send_notice,
-        ],
-        interceptors=[_SlowAlertsInterceptor()],
-        workflow_runner=UnsandboxedWorkflowRunner(),  # the interceptor sleeps for real
-        workflow_failure_exception_types=[Exception],
-    )
-    async with worker:
+    harness = slow_harness(time_skipping_env)
+    async with slow_worker(harness):
         try:
             handle = await harness.open(Severity.HIGH)
             first = await harness.until(handle, lambda s: s.stage is CaseStage.AWAITING_KYC)
@@ -86,12 +36,12 @@ async def test_a_late_alert_in_a_slow_task_during_the_last_turn_still_opens_the_
                 DismissInput(actor="kim", reason="known market maker"),
                 result_type=OfficerActionResult,
             )
-            _SLOW.enabled = True  # the ending run now waits LAST_TURN_WAIT for late messages
+            SLOW.enabled = True  # the ending run now waits LAST_TURN_WAIT for late messages
             late = harness.make_alert(first.key_id, Severity.LOW)
             await harness.send(late)
             nxt = await _next_run(harness, handle.id, first_run)
         finally:
-            _SLOW.enabled = False
+            SLOW.enabled = False
             await end_cases(harness)
 
     assert LAST_TURN_WAIT.total_seconds() < SLOW_SIGNAL_SECONDS
