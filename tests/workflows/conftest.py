@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -101,6 +101,15 @@ class CaseHarness:
                 if state is not None and ready(state):
                     return state
                 await asyncio.sleep(0.05)
+
+
+async def history_tail(client: Client, workflow_id: str, events: int = 40) -> str:
+    """The last events of the key's latest run, with failures spelled out: why a run is stuck."""
+    lines: list[str] = []
+    async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+        failure = event.workflow_task_failed_event_attributes.failure.message
+        lines.append(f"{event.event_id} {EventType.Name(event.event_type)} {failure[:300]}")
+    return "\n".join(lines[-events:])
 
 
 def case_worker(
