@@ -34,6 +34,7 @@ from workflows.officer_desk import OfficerCommand, OfficerDesk
 SEEN_ALERT_IDS = 2000  # repeats older than this many alerts are caught by the audit log
 RUN_EVENT_BUDGET = 2000  # continue as new well before the server's 10K warning
 LAST_TURN_WAIT = timedelta(milliseconds=50)  # see KeyCaseWorkflow._last_turn
+CONTINUE_AS_NEW_IN_OWN_TURN = "continue-as-new-in-own-turn"  # workflow.patched ids, never reused
 
 _T = TypeVar("_T")
 
@@ -82,17 +83,20 @@ class KeyCaseWorkflow(OfficerDesk):
             await workflow.wait_condition(self._woken)
 
     async def _last_turn(self, ended: bool) -> None:
-        """Let handlers finish; an ended case then takes a turn that runs no local activity.
+        """Let handlers finish; the run then ends in a turn that runs no local activity.
 
-        A case must not end in a turn that ran a local activity. A query that arrives while
-        one runs makes the SDK close that turn early and finish it in the next; should an
-        alert come before the run ends, the replay that follows ends the run before it
-        delivers the signal, and the alert is lost (seen with temporalio 1.35). A short
-        timer gives the ending a turn of its own, in which a late signal is always seen.
-        (Continuing as new has the same exposure; see the README's known limits.)
+        A run must not end (complete or continue as new) in a turn that ran a local
+        activity. A query that arrives while one runs makes the SDK close that turn early
+        and finish it in the next; should an alert come before the run ends, the replay
+        that follows ends the run before it delivers the signal, and the alert is lost
+        (seen with temporalio 1.35). A short timer gives the ending a turn of its own, in
+        which a late signal is always seen.
         """
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if ended and self._ran_local_activity and not self._pending():
+        if not self._ran_local_activity or self._pending():
+            return
+        # Runs of older releases continued as new in the same turn: they replay unchanged.
+        if ended or workflow.patched(CONTINUE_AS_NEW_IN_OWN_TURN):
             with contextlib.suppress(asyncio.TimeoutError):
                 await workflow.wait_condition(
                     self._pending, timeout=LAST_TURN_WAIT, timeout_summary="last turn"
