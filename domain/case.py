@@ -60,6 +60,11 @@ class NoticeRecord(_Model):
     completed_at: AwareDatetime | None = None  # None while the send is in flight
     channels: list[NoticeChannelState] = Field(default_factory=list)
     error: str | None = None  # why the send gave up, if it did
+    # A retry through one channel after the other failed (`domain.reach`): which notice, which
+    # channel. The notice retried shows the channels that reached the owner, its own or a retry's.
+    fallback_of: str | None = None
+    via: Channel | None = None
+    reached_by: list[Channel] = Field(default_factory=list)
 
 
 class ActionRecord(_Model):

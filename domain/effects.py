@@ -95,6 +95,7 @@ class SendNoticeInput(_Model):
     detected: list[AlertKind]
     deadline: AwareDatetime | None = None
     occurred_at: AwareDatetime
+    channels: list[Channel] = Field(default_factory=lambda: list(Channel))  # a retry uses one
 
 
 class ChannelOutcome(_Model):

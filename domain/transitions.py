@@ -10,14 +10,14 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from domain import audit_events as facts
-from domain import ladder
+from domain import ladder, reach
 from domain.actions import apply_action
 from domain.alerts import Alert
 from domain.case import CaseState
 from domain.effects import AuditFact, ChannelOutcome, KeyMeasure, KeyStateResult
 from domain.messages import DeliveryEvent, KycResult
 from domain.notice_log import apply_delivery, complete_notice, request_notice
-from domain.notices import NoticeKind
+from domain.notices import Channel, NoticeKind
 from domain.officer import OfficerAction, OfficerInput
 from domain.policy import LadderPolicy
 from domain.stages import CaseStage
@@ -41,6 +41,7 @@ class NoticeRequest(BaseModel):
     notice_id: str
     kind: NoticeKind
     deadline: datetime | None = None
+    channels: tuple[Channel, ...] = tuple(Channel)  # a retry goes through one
 
 
 class Effects(BaseModel):
@@ -118,12 +119,20 @@ def on_kyc(state: CaseState, result: KycResult, policy: LadderPolicy, now: datet
     )
 
 
-def on_delivery(state: CaseState, event: DeliveryEvent) -> Decision:
-    """A provider's delivery report; reports that change nothing are dropped."""
+def on_delivery(
+    state: CaseState, event: DeliveryEvent, now: datetime, reach_rules: bool = True
+) -> Decision:
+    """A provider's delivery report; reports that change nothing are dropped.
+
+    A bounce or an undelivered report may leave the notice reaching nobody: see `_follow_reach`.
+    """
     advanced = apply_delivery(state, event)
     if advanced is None:
         return state, NONE
-    return advanced, Effects(facts=(facts.notice_delivery(advanced, event),))
+    effects = Effects(facts=(facts.notice_delivery(advanced, event),))
+    if not reach_rules:
+        return advanced, effects
+    return _then(effects, _follow_reach(advanced, event.notice_id, now, reach_rules))
 
 
 def on_action(
@@ -146,11 +155,15 @@ def on_action(
     return state, effects
 
 
-def on_time(state: CaseState, now: datetime) -> Decision:
-    """What falls due by `now`: the quiet window, the KYC deadline, probation, reminders."""
+def on_time(state: CaseState, now: datetime, reach_rules: bool = True) -> Decision:
+    """What falls due by `now`: the quiet window, the KYC deadline, probation, reminders.
+
+    The deadline runs only once a provider accepted the warning (AWAITING_KYC); cases of
+    older releases (`reach_rules=False`) also let it pass while the warning is in flight.
+    """
     if ladder.is_quiet_window_over(state, now):
         return _close(state, CaseStage.CLEARED, now, "quiet monitoring window ended")
-    if ladder.is_kyc_deadline_passed(state, now):
+    if ladder.is_kyc_deadline_passed(state, now, while_warned=not reach_rules):
         return _expire(state, now, "KYC deadline passed without re-verification")
     if ladder.is_probation_over(state, now):
         return _close(state, CaseStage.RESTORED, now, "probation ended without a new alert")
@@ -172,8 +185,9 @@ def on_sent(
     outcomes: list[ChannelOutcome],
     error: str | None,
     now: datetime,
+    reach_rules: bool = True,
 ) -> Decision:
-    """A notice's send finished: keep the outcome; a sent warning starts the KYC wait.
+    """A notice's send finished: keep the outcome, and follow what reached the owner.
 
     The send recorded its outcome in the audit log itself; only a send that gave up
     leaves that to the case.
@@ -181,11 +195,50 @@ def on_sent(
     state = complete_notice(state, notice_id, outcomes, now, error)
     notice = state.notice(notice_id)
     gave_up = (facts.notice_given_up(state, notice),) if notice and error else ()
-    effects = Effects(facts=gave_up)
-    if notice_id == NoticeKind.WARNING.value and state.stage is CaseStage.WARNED:
-        state = ladder.change_stage(state, CaseStage.AWAITING_KYC, now, "warning sent")
-        effects = effects.then(Effects(facts=(facts.stage_changed(state, state.stages[-1]),)))
+    return _then(Effects(facts=gave_up), _follow_reach(state, notice_id, now, reach_rules))
+
+
+def _follow_reach(state: CaseState, notice_id: str, now: datetime, reach_rules: bool) -> Decision:
+    """Retry a notice that a channel failed, and move the case on what the warning reached.
+
+    A warning that a provider accepted starts the KYC wait; one that reached nobody, with
+    no retry left, leaves the case OWNER_UNREACHABLE until an officer decides. Cases of
+    older releases (`reach_rules=False`) waited for KYC after any warning, as they did.
+    """
+    root = reach.root_of(state, notice_id)
+    if root is None:
+        return state, NONE
+    state = reach.note_reach(state, root.notice_id)
+    root = state.notice(root.notice_id) or root
+    warning = root.notice_id == NoticeKind.WARNING.value
+    if not reach_rules:
+        if warning and state.stage is CaseStage.WARNED:
+            return _change(state, CaseStage.AWAITING_KYC, now, "warning sent")
+        return state, NONE
+    effects = NONE
+    for channel in reach.retries_due(state, root):
+        retry = reach.retry_id(root.notice_id, channel)
+        state = request_notice(
+            state, retry, root.kind, now, root.deadline, fallback_of=root.notice_id, via=channel
+        )
+        request = NoticeRequest(
+            notice_id=retry, kind=root.kind, deadline=root.deadline, channels=(channel,)
+        )
+        effects = effects.then(Effects(notices=(request,)))
+    if not warning or state.stage not in ladder.KYC_PENDING:
+        return state, effects
+    if root.reached_by and state.stage is CaseStage.WARNED:
+        by = " and ".join(c.value for c in root.reached_by)
+        return _then(effects, _change(state, CaseStage.AWAITING_KYC, now, f"warning sent by {by}"))
+    if not root.reached_by and reach.is_settled(state, root):
+        reason = "no channel reached the owner; an officer decides"
+        return _then(effects, _change(state, CaseStage.OWNER_UNREACHABLE, now, reason))
     return state, effects
+
+
+def _change(state: CaseState, stage: CaseStage, now: datetime, reason: str) -> Decision:
+    state = ladder.change_stage(state, stage, now, reason)
+    return state, Effects(facts=(facts.stage_changed(state, state.stages[-1]),))
 
 
 def on_measure(state: CaseState, result: KeyStateResult) -> CaseState:

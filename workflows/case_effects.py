@@ -140,6 +140,7 @@ async def send(state: CaseState, notice: transitions.NoticeRequest) -> Sent:
         detected=list(state.alerts.kinds),
         deadline=notice.deadline,
         occurred_at=workflow.now(),
+        channels=list(notice.channels),
     )
     try:
         result = await send_notice(request)

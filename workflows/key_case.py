@@ -34,7 +34,10 @@ from workflows.officer_desk import OfficerCommand, OfficerDesk
 SEEN_ALERT_IDS = 2000  # repeats older than this many alerts are caught by the audit log
 RUN_EVENT_BUDGET = 2000  # continue as new well before the server's 10K warning
 LAST_TURN_WAIT = timedelta(milliseconds=50)  # see KeyCaseWorkflow._last_turn
-CONTINUE_AS_NEW_IN_OWN_TURN = "continue-as-new-in-own-turn"  # workflow.patched ids, never reused
+# The workflow.patched id of this release's changes to commands (never reused; see the
+# README on changing the workflow): continuing as new in a turn of its own, retrying a
+# notice through the other channel, OWNER_UNREACHABLE, recording the store's refusals.
+RELEASE_2026_12 = "2026-12-own-turn-owner-reach-store-refusals"
 
 _T = TypeVar("_T")
 
@@ -59,6 +62,7 @@ class KeyCaseWorkflow(OfficerDesk):
         self._effects = transitions.NONE
         self._ran_local_activity = False  # in the turn just taken
         self._turn_timer: asyncio.Task[None] | None = None  # gives continue-as-new its own turn
+        self._new_rules = True  # False in runs that began on an older release (see run)
         self._alarm = Alarm()
         # A continued run inherits the search attributes the last run set.
         self._showcase = visibility.Showcase(self._state)
@@ -66,6 +70,9 @@ class KeyCaseWorkflow(OfficerDesk):
     @workflow.run
     async def run(self, start: KeyCaseInput) -> CaseState:
         """Run the case until it ends (or hand it on to a new run when history grows)."""
+        # Asked once, before any local activity: in a turn whose local activity a query
+        # split, a later `patched` call replays in another turn than it ran in.
+        self._new_rules = workflow.patched(RELEASE_2026_12)
         state, policy = await self._open(start)
         while True:
             state = self._decide(state, policy)
@@ -80,7 +87,8 @@ class KeyCaseWorkflow(OfficerDesk):
                 if self._next_case:
                     self._open_next_case(start)
                 return state
-            self._alarm.set(ladder.next_wakeup(state), _alarm_summary(state))
+            wakeup = ladder.next_wakeup(state, while_warned=not self._new_rules)
+            self._alarm.set(wakeup, _alarm_summary(state))
             await workflow.wait_condition(self._woken)
 
     async def _last_turn(self, ended: bool) -> None:
@@ -102,7 +110,7 @@ class KeyCaseWorkflow(OfficerDesk):
                     self._pending, timeout=LAST_TURN_WAIT, timeout_summary="last turn"
                 )
         # Runs of older releases continued as new in the same turn: they replay unchanged.
-        elif workflow.patched(CONTINUE_AS_NEW_IN_OWN_TURN):
+        elif self._new_rules:
             # Left to fire, never cancelled: a flood keeps the case busy, and one timer
             # serves every turn until there is a gap (a cancel racing the timer's firing
             # is also refused by the time-skipping test server).
@@ -132,7 +140,9 @@ class KeyCaseWorkflow(OfficerDesk):
             if task.done():
                 del self._sending[notice_id]
                 outcomes, error = task.result()
-                state = self._adopt(transitions.on_sent(state, notice_id, outcomes, error, now))
+                state = self._adopt(
+                    transitions.on_sent(state, notice_id, outcomes, error, now, self._new_rules)
+                )
         if self._alerts:
             fresh, repeats = ladder.fresh_alerts(_take(self._alerts), self._seen_set)
             self._remember(a.alert_id for a in fresh)
@@ -142,10 +152,10 @@ class KeyCaseWorkflow(OfficerDesk):
         for result in _take(self._kyc):
             state = self._adopt(transitions.on_kyc(state, result, policy, now))
         for event in _take(self._deliveries):
-            state = self._adopt(transitions.on_delivery(state, event))
+            state = self._adopt(transitions.on_delivery(state, event, now, self._new_rules))
         for command in _take(self._commands):
             state = self._decide_command(state, policy, command, now)
-        state = self._adopt(transitions.on_time(state, now))
+        state = self._adopt(transitions.on_time(state, now, self._new_rules))
         self._state = state
         return state
 

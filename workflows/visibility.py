@@ -15,6 +15,8 @@ from temporalio.common import (
 
 with workflow.unsafe.imports_passed_through():
     from domain.case import CaseState
+    from domain.notices import NoticeKind
+    from domain.stages import CaseStage
 
 KEY_ID = SearchAttributeKey.for_keyword("KeyId")
 CASE_ID = SearchAttributeKey.for_keyword("CaseId")
@@ -79,6 +81,12 @@ def details(state: CaseState) -> str:
         lines.append(f"**KYC deadline** {state.kyc_deadline:%Y-%m-%d %H:%M} UTC")
     if state.probation_until and state.stage.is_open:
         lines.append(f"**Probation until** {state.probation_until:%Y-%m-%d %H:%M} UTC")
+    warning = state.notice(NoticeKind.WARNING.value)
+    if warning is not None and warning.completed_at is not None:
+        reached = " and ".join(c.value for c in warning.reached_by) or "no channel yet"
+        lines.append(f"**Warning reached the owner by** {reached}")
+    if state.stage is CaseStage.OWNER_UNREACHABLE:
+        lines.append("**Waiting for an officer**: expire now (with a reason) or dismiss")
     if state.key_status:
         lines.append(f"**Key** {state.key_status.value}")
     return "  \n".join(lines)

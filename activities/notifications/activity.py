@@ -112,7 +112,7 @@ class NoticeActivities:
         """
         account = await self._work.read(lambda c: account_now(c, notice.account_id))
         rendered = self._renderer.render(notice, account.locale if account else None)
-        plans = self._plans(account, rendered)
+        plans = [p for p in self._plans(account, rendered) if p.channel in notice.channels]
         now = self._clock()
         claims = await self._work.write(
             lambda c: self._claim_all(OutboxSends(c), notice, plans, now)

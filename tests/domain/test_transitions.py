@@ -186,8 +186,8 @@ def test_delivery_report_advances_status_once() -> None:
         occurred_at=LATER,
     )
 
-    state, effects = transitions.on_delivery(state, report)
-    _, repeated = transitions.on_delivery(state, report)
+    state, effects = transitions.on_delivery(state, report, LATER)
+    _, repeated = transitions.on_delivery(state, report, LATER)
 
     assert _types(effects) == [EventType.NOTICE_DELIVERY]
     assert repeated.facts == ()

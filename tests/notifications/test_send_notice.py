@@ -66,6 +66,25 @@ async def _notice_facts(sessions: async_sessionmaker[AsyncSession]) -> list[dict
     return [row.payload for row in rows if row.event_type == EventType.NOTICE_SENT]
 
 
+async def test_a_retry_through_one_channel_sends_on_that_channel_only(
+    sessions: async_sessionmaker[AsyncSession],
+    loop_sqlite: LoopSqlite | None,
+    sendgrid: sg.FakeSendGrid,
+    twilio: tw.FakeTwilio,
+    email_port: SendGridEmail,
+    sms_port: TwilioSms,
+) -> None:
+    await add_owner(sessions)
+    activities = _activities(sessions, loop_sqlite, email_port, sms_port)
+
+    result = await _send(activities, warning(notice_id="warning:via:sms", channels=["sms"]))
+
+    assert _by_channel(result) == {Channel.SMS: DeliveryStatus.SENT}
+    assert len(twilio.accepted) == 1 and sendgrid.accepted == []
+    [fact] = await _notice_facts(sessions)
+    assert [c["channel"] for c in fact["channels"]] == ["sms"]
+
+
 async def test_notice_goes_out_once_per_channel_however_often_it_runs(
     sessions: async_sessionmaker[AsyncSession],
     loop_sqlite: LoopSqlite | None,

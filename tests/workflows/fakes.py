@@ -85,6 +85,7 @@ class FakeNotices:
     store: FakeStore = field(default_factory=FakeStore)  # where the outcome facts go
     sent: list[SendNoticeInput] = field(default_factory=list)
     failing: set[Channel] = field(default_factory=set)
+    failing_for: dict[str, set[Channel]] = field(default_factory=dict)  # by notice id
     held: set[NoticeKind] = field(default_factory=set)  # these wait for `release`
     release: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -97,15 +98,16 @@ class FakeNotices:
             await self.release.wait()
         if request.notice_id not in self.ids():
             self.sent.append(request)
+        failing = self.failing | self.failing_for.get(request.notice_id, set())
         outcomes = [
             ChannelOutcome(
                 channel=channel,
-                status=DeliveryStatus.FAILED if channel in self.failing else DeliveryStatus.SENT,
+                status=DeliveryStatus.FAILED if channel in failing else DeliveryStatus.SENT,
                 outbox_id=f"{request.case_id}:{request.notice_id}:{channel.value}",
-                provider_message_id=None if channel in self.failing else f"msg-{len(self.sent)}",
-                error="provider refused the address" if channel in self.failing else None,
+                provider_message_id=None if channel in failing else f"msg-{len(self.sent)}",
+                error="provider refused the address" if channel in failing else None,
             )
-            for channel in Channel
+            for channel in request.channels
         ]
         self.store.append([notice_sent(request, outcomes, request.occurred_at)])
         return SendNoticeResult(notice_id=request.notice_id, outcomes=outcomes)
