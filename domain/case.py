@@ -151,6 +151,7 @@ class KeyCaseInput(_Model):
     carried_policy: LadderPolicy | None = None
     carried_alert_ids: list[str] = Field(default_factory=list)  # the dedupe window
     carried_alerts: list[Alert] = Field(default_factory=list)  # to open the next case with
+    carried_undecided: str = ""  # alerts a long case's next run decides (`domain.carry`)
 
 
 def case_summary(key_id: str, exchange: str) -> str:

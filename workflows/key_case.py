@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import ladder, transitions
     from domain.actions import reject_action
     from domain.alerts import Alert
+    from domain.carry import MAX_PACKED_CHARS, pack_alerts, unpack_alerts
     from domain.case import CaseState, KeyCaseInput, QueryName
     from domain.ids import case_id_for
     from domain.messages import DeliveryEvent, KycResult, SignalName
@@ -52,7 +53,7 @@ class KeyCaseWorkflow(OfficerDesk):
         self._policy: LadderPolicy | None = start.carried_policy
         self._seen: deque[str] = deque(start.carried_alert_ids, maxlen=SEEN_ALERT_IDS)
         self._seen_set = set(self._seen)
-        self._alerts: list[Alert] = list(start.carried_alerts)
+        self._alerts: list[Alert] = [*start.carried_alerts, *unpack_alerts(start.carried_undecided)]
         self._next_case: list[Alert] = []  # alerts that came after the case ended
         self._kyc: list[KycResult] = []
         self._deliveries: list[DeliveryEvent] = []
@@ -63,6 +64,7 @@ class KeyCaseWorkflow(OfficerDesk):
         self._ran_local_activity = False  # in the turn just taken
         self._turn_timer: asyncio.Task[None] | None = None  # gives continue-as-new its own turn
         self._new_rules = True  # False in runs that began on an older release (see run)
+        self._received = 0  # signals so far, to tell a fresh turn from this one
         self._alarm = Alarm()
         # A continued run inherits the search attributes the last run set.
         self._showcase = visibility.Showcase(self._state)
@@ -78,48 +80,67 @@ class KeyCaseWorkflow(OfficerDesk):
             state = self._decide(state, policy)
             state = await self._act(state)
             ended = not state.stage.is_open and not self._sending
-            if (ended or self._should_continue_as_new(state)) and not self._pending():
+            grown = self._should_continue_as_new(state)
+            if (ended or (grown and not self._new_rules)) and not self._pending():
                 await self._last_turn(ended)
                 if self._pending():
                     continue  # messages came meanwhile: decide on them first
                 if not ended:
-                    self._continue_as_new(start, state, policy)
+                    self._continue_as_new(start, state, policy)  # as older releases did
                 if self._next_case:
                     self._open_next_case(start)
                 return state
+            if grown and self._new_rules:
+                await self._hand_over(start, state, policy)
+                continue  # it could not yet: decide on what came meanwhile
             wakeup = ladder.next_wakeup(state, while_warned=not self._new_rules)
             self._alarm.set(wakeup, _alarm_summary(state))
             await workflow.wait_condition(self._woken)
 
     async def _last_turn(self, ended: bool) -> None:
-        """Let handlers finish; the run then ends in a turn that runs no local activity.
+        """Let handlers finish; an ended case then takes a turn that runs no local activity.
 
         A run must not end (complete or continue as new) in a turn that ran a local
         activity. A query that arrives while one runs makes the SDK close that turn early
         and finish it in the next; should an alert come before the run ends, the replay
         that follows ends the run before it delivers the signal, and the alert is lost
         (seen with temporalio 1.35). A short timer gives the ending a turn of its own, in
-        which a late signal is always seen.
+        which a late signal is always seen. Continuing as new: see `_hand_over`.
         """
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if not self._ran_local_activity or self._pending():
-            return
-        if ended:
+        if ended and self._ran_local_activity and not self._pending():
             with contextlib.suppress(asyncio.TimeoutError):
                 await workflow.wait_condition(
                     self._pending, timeout=LAST_TURN_WAIT, timeout_summary="last turn"
                 )
-        # Runs of older releases continued as new in the same turn: they replay unchanged.
-        elif self._new_rules:
-            # Left to fire, never cancelled: a flood keeps the case busy, and one timer
-            # serves every turn until there is a gap (a cancel racing the timer's firing
-            # is also refused by the time-skipping test server).
+
+    async def _hand_over(self, start: KeyCaseInput, state: CaseState, policy: LadderPolicy) -> None:
+        """Continue as new in a turn that ran no local activity (see `_last_turn`).
+
+        Alerts that arrive meanwhile are not decided here, which would run a local
+        activity again: the next run takes them over, so that a stream with no gap does
+        not keep this run growing. Returns only when it could not hand over yet (another
+        message to decide first, or too many alerts to carry).
+        """
+        if self._pending_but_alerts():
+            return
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._ran_local_activity:
+            # Left to fire, never cancelled: one timer serves every turn until a hand-over
+            # (a cancel racing its firing is also refused by the time-skipping test server).
             if self._turn_timer is None or self._turn_timer.done():
                 self._turn_timer = asyncio.create_task(
-                    workflow.sleep(LAST_TURN_WAIT, summary="last turn")
+                    workflow.sleep(LAST_TURN_WAIT, summary="own turn to continue as new")
                 )
-            timer = self._turn_timer
-            await workflow.wait_condition(lambda: self._pending() or timer.done())
+            timer, received = self._turn_timer, self._received
+            await workflow.wait_condition(
+                lambda: self._received != received or self._pending_but_alerts() or timer.done()
+            )
+        if self._pending_but_alerts():
+            return
+        carried = pack_alerts(self._alerts)
+        if len(carried) <= MAX_PACKED_CHARS:
+            self._continue_as_new(start, state, policy, carried)
 
     async def _open(self, start: KeyCaseInput) -> tuple[CaseState, LadderPolicy]:
         if self._state is not None and self._policy is not None:
@@ -210,7 +231,9 @@ class KeyCaseWorkflow(OfficerDesk):
         )
         return big and state.stage.is_open and not self._sending
 
-    def _continue_as_new(self, start: KeyCaseInput, state: CaseState, policy: LadderPolicy) -> None:
+    def _continue_as_new(
+        self, start: KeyCaseInput, state: CaseState, policy: LadderPolicy, undecided: str = ""
+    ) -> None:
         workflow.continue_as_new(
             KeyCaseInput(
                 key_id=start.key_id,
@@ -219,6 +242,7 @@ class KeyCaseWorkflow(OfficerDesk):
                 carried_state=state.model_copy(update={"runs": state.runs + 1}),
                 carried_policy=policy,
                 carried_alert_ids=list(self._seen),
+                carried_undecided=undecided,
             )
         )
 
@@ -240,6 +264,9 @@ class KeyCaseWorkflow(OfficerDesk):
             search_attributes=visibility.next_case(start.key_id, start.exchange),
         )
 
+    def _pending_but_alerts(self) -> bool:
+        return bool(self._kyc or self._deliveries or self._commands)
+
     def _pending(self) -> bool:
         return bool(self._alerts or self._kyc or self._deliveries or self._commands)
 
@@ -260,16 +287,19 @@ class KeyCaseWorkflow(OfficerDesk):
     def alert(self, alert: Alert) -> None:
         """A surveillance alert about this key."""
         self._alerts.append(alert)
+        self._received += 1
 
     @workflow.signal(name=SignalName.KYC_RESULT)
     def kyc_result(self, result: KycResult) -> None:
         """The owner's re-verification result."""
         self._kyc.append(result)
+        self._received += 1
 
     @workflow.signal(name=SignalName.DELIVERY_EVENT)
     def delivery_event(self, event: DeliveryEvent) -> None:
         """A provider's delivery report for one notice channel."""
         self._deliveries.append(event)
+        self._received += 1
 
     @workflow.query(name=QueryName.CASE)
     def case(self) -> CaseState:

@@ -35,7 +35,7 @@ async def test_owner_no_channel_reaches_waits_for_an_officer_past_the_deadline(
     assert waiting.stage is CaseStage.OWNER_UNREACHABLE
     assert measures_while_waiting == [KeyMeasure.MONITOR]
     assert described.typed_search_attributes.get(visibility.CASE_STAGE) == "OWNER_UNREACHABLE"
-    assert harness.notices.ids()[:3] == ["warning", "warning:via:sms", "warning:via:email"]
+    assert set(harness.notices.ids()[:3]) == {"warning", "warning:via:sms", "warning:via:email"}
     assert not any(n.startswith("kyc_reminder") for n in harness.notices.ids())
     assert final.stage is CaseStage.EXPIRED
     assert final.stages[-1].actor == "lee"
