@@ -4,6 +4,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.store_access import StoreActivities
+from domain.audit_events import refused_by_the_log
 from domain.effects import ActivityName, ApplyKeyMeasureInput, KeyStateResult
 from store.audit_chain import ForbiddenPayload
 from store.measures import apply_measure_now, key_state_now, read_back_fact
@@ -20,6 +21,9 @@ class KeyActivities(StoreActivities):
         After an expiry the read-back (status and the gateway's answer) is recorded too.
         """
         now = self._clock()
+        # Facts the audit log would refuse must not stop the measure: left out, reported.
+        taken, refused = refused_by_the_log(request.facts)
+        request = request.model_copy(update={"facts": taken})
         try:
             changed = await self._work.write(lambda c: apply_measure_now(c, request, now))
             read_at = self._clock()
@@ -33,4 +37,4 @@ class KeyActivities(StoreActivities):
             raise ApplicationError(
                 str(error), type=type(error).__name__, non_retryable=True
             ) from error
-        return state
+        return state.model_copy(update={"refused": refused}) if refused else state

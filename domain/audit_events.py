@@ -11,8 +11,9 @@ from typing import Any
 
 from domain.alerts import Alert
 from domain.case import ActionRecord, CaseState, KycRecord, NoticeRecord, StageChange
-from domain.effects import AuditFact, ChannelOutcome, SendNoticeInput
+from domain.effects import AuditFact, ChannelOutcome, SendNoticeInput, StoreRefusal
 from domain.messages import DeliveryEvent
+from domain.privacy import private_key_path
 
 
 class EventType:
@@ -28,6 +29,7 @@ class EventType:
     KYC_RESULT = "kyc.result"
     CASE_CLOSED = "case.closed"
     KEY_MEASURE_FAILED = "key.measure_failed"
+    STORE_REFUSED = "store.refused"
     # Written by the `apply_key_measure` activity in the same transaction as the change.
     KEY_STATUS_CHANGED = "key.status_changed"
 
@@ -178,3 +180,26 @@ def case_closed(state: CaseState) -> AuditFact:
     payload = {"stage": state.stage.value, "alerts": state.alerts.count}
     at = state.closed_at or state.opened_at
     return _fact(state, f"{state.case_id}:closed", EventType.CASE_CLOSED, at, payload)
+
+
+def store_refused(state: CaseState, refusals: Sequence[StoreRefusal], at: datetime) -> AuditFact:
+    """The store refused some of the case's facts; the case went on (`state` counts them)."""
+    payload = {"refused": [r.model_dump(mode="json") for r in refusals]}
+    event_id = f"{state.case_id}:refused:{state.store_refusal_count}"
+    return _fact(state, event_id, EventType.STORE_REFUSED, at, payload)
+
+
+def refused_by_the_log(facts: Sequence[AuditFact]) -> tuple[list[AuditFact], list[StoreRefusal]]:
+    """The facts the audit log takes, and a refusal for each it would refuse."""
+    taken: list[AuditFact] = []
+    refused: list[StoreRefusal] = []
+    for fact in facts:
+        path = private_key_path(fact.payload, "payload")
+        if path is None:
+            taken.append(fact)
+        else:
+            reason = f"{path} is named like a contact or a secret"
+            refused.append(
+                StoreRefusal(event_id=fact.event_id, event_type=fact.event_type, reason=reason)
+            )
+    return taken, refused

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.alerts import Alert, AlertKind, Severity
+from domain.effects import StoreRefusal
 from domain.keys import KeyStatus
 from domain.notices import Channel, DeliveryStatus, NoticeKind
 from domain.officer import OfficerAction
@@ -129,6 +130,9 @@ class CaseState(_Model):
     action_count: int = 0
     kyc_results: list[KycRecord] = Field(default_factory=list)
     stages: list[StageChange] = Field(default_factory=list)
+    # Facts the store refused (the case went on without them); the latest, and how many.
+    store_refusals: list[StoreRefusal] = Field(default_factory=list)
+    store_refusal_count: int = 0
     runs: int = 1  # workflow runs in the chain (continue-as-new keeps the case)
 
     def notice(self, notice_id: str) -> NoticeRecord | None:

@@ -45,8 +45,17 @@ class RecordCaseFactsInput(_Model):
     facts: list[AuditFact]
 
 
+class StoreRefusal(_Model):
+    """A fact the store refused to record, and why (never the refused payload itself)."""
+
+    event_id: str
+    event_type: str
+    reason: str = Field(max_length=500)
+
+
 class RecordCaseFactsResult(_Model):
     appended: int  # rows newly written; facts already present are skipped
+    refused: list[StoreRefusal] = Field(default_factory=list)  # the others were written
 
 
 class KeyMeasure(StrEnum):
@@ -82,6 +91,7 @@ class KeyStateResult(_Model):
     # The gateway's decision for this key now (read back after expiry): e.g. "expired".
     gateway_reason: str
     changed: bool  # False when the key was already in the requested state
+    refused: list[StoreRefusal] = Field(default_factory=list)  # facts the audit log refused
 
 
 class SendNoticeInput(_Model):

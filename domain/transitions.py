@@ -14,7 +14,7 @@ from domain import ladder, reach
 from domain.actions import apply_action
 from domain.alerts import Alert
 from domain.case import CaseState
-from domain.effects import AuditFact, ChannelOutcome, KeyMeasure, KeyStateResult
+from domain.effects import AuditFact, ChannelOutcome, KeyMeasure, KeyStateResult, StoreRefusal
 from domain.messages import DeliveryEvent, KycResult
 from domain.notice_log import apply_delivery, complete_notice, request_notice
 from domain.notices import Channel, NoticeKind
@@ -64,6 +64,7 @@ class Effects(BaseModel):
 
 Decision = tuple[CaseState, Effects]
 NONE = Effects()
+MAX_REFUSALS_KEPT = 20  # the audit log's store.refused rows keep them all
 
 
 def on_open(state: CaseState) -> Effects:
@@ -239,6 +240,14 @@ def _follow_reach(state: CaseState, notice_id: str, now: datetime, reach_rules: 
 def _change(state: CaseState, stage: CaseStage, now: datetime, reason: str) -> Decision:
     state = ladder.change_stage(state, stage, now, reason)
     return state, Effects(facts=(facts.stage_changed(state, state.stages[-1]),))
+
+
+def on_refused(state: CaseState, refusals: list[StoreRefusal], now: datetime) -> Decision:
+    """The store refused facts: the case keeps the refusals, records that, and goes on."""
+    count = state.store_refusal_count + len(refusals)
+    kept = [*state.store_refusals, *refusals][-MAX_REFUSALS_KEPT:]
+    state = state.model_copy(update={"store_refusals": kept, "store_refusal_count": count})
+    return state, Effects(facts=(facts.store_refused(state, refusals, now),))
 
 
 def on_measure(state: CaseState, result: KeyStateResult) -> CaseState:

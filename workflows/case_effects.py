@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         RecordCaseFactsResult,
         SendNoticeInput,
         SendNoticeResult,
+        StoreRefusal,
     )
     from domain.policy import LadderPolicy, LoadPolicyInput, LoadPolicyResult
 
@@ -55,16 +56,38 @@ async def load_policy(case_id: str) -> LadderPolicy:
     return result.policy
 
 
-async def record_facts(facts: list[AuditFact]) -> None:
-    """Append facts to the audit log, in writes of bounded size."""
+async def record_facts(facts: list[AuditFact]) -> list[StoreRefusal]:
+    """Append facts to the audit log, in writes of bounded size; what the store refused.
+
+    A refusal never fails the case's run: a write refused as a whole (a non-retryable
+    error) comes back as a refusal of each of its facts.
+    """
+    refused: list[StoreRefusal] = []
     for start in range(0, len(facts), FACTS_PER_WRITE):
-        await workflow.execute_local_activity(
-            ActivityName.RECORD_CASE_FACTS,
-            RecordCaseFactsInput(facts=facts[start : start + FACTS_PER_WRITE]),
-            result_type=RecordCaseFactsResult,
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY,
-        )
+        batch = facts[start : start + FACTS_PER_WRITE]
+        try:
+            result: RecordCaseFactsResult = await workflow.execute_local_activity(
+                ActivityName.RECORD_CASE_FACTS,
+                RecordCaseFactsInput(facts=batch),
+                result_type=RecordCaseFactsResult,
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=STORE_RETRY,
+            )
+        except (ActivityError, ApplicationError) as error:
+            reason = _cause(error)[:500]
+            workflow.logger.error("the store refused %d fact(s): %s", len(batch), reason)
+            refused.extend(
+                StoreRefusal(event_id=f.event_id, event_type=f.event_type, reason=reason)
+                for f in batch
+            )
+        else:
+            refused.extend(result.refused)
+    return refused
+
+
+def _cause(error: ActivityError | ApplicationError) -> str:
+    # A local activity's failure arrives unwrapped, as the ApplicationError itself.
+    return str(error.cause or error) if isinstance(error, ActivityError) else str(error)
 
 
 async def apply_key_measure(request: ApplyKeyMeasureInput) -> KeyStateResult:
@@ -99,7 +122,7 @@ Sent = tuple[list[ChannelOutcome], str | None]  # per-channel outcomes, or why i
 
 async def apply_measure(
     state: CaseState, request: transitions.MeasureRequest, facts: list[AuditFact]
-) -> CaseState:
+) -> tuple[CaseState, list[StoreRefusal]]:
     """Apply a key measure with its facts; a refusal is recorded and the case goes on."""
     measure = request.measure.value
     try:
@@ -117,14 +140,12 @@ async def apply_measure(
         )
     except (ActivityError, ApplicationError) as error:
         # A refused measure (say, a key missing from the registry) must not lose the case:
-        # the facts are kept and officers see the failure in the audit log. A local
-        # activity's failure arrives unwrapped, as the ApplicationError itself.
-        cause = str(error.cause or error) if isinstance(error, ActivityError) else str(error)
+        # the facts are kept and officers see the failure in the audit log.
+        cause = _cause(error)
         workflow.logger.error("key measure %s failed for %s: %s", measure, state.key_id, cause)
         failed = audit_events.key_measure_failed(state, measure, cause, workflow.now())
-        await record_facts([*facts, failed])
-        return state
-    return transitions.on_measure(state, result)
+        return state, await record_facts([*facts, failed])
+    return transitions.on_measure(state, result), list(result.refused)
 
 
 async def send(state: CaseState, notice: transitions.NoticeRequest) -> Sent:

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.alerts import Alert
     from domain.carry import MAX_PACKED_CHARS, pack_alerts, unpack_alerts
     from domain.case import CaseState, KeyCaseInput, QueryName
+    from domain.effects import StoreRefusal
     from domain.ids import case_id_for
     from domain.messages import DeliveryEvent, KycResult, SignalName
     from domain.officer import OfficerActionResult
@@ -211,11 +212,18 @@ class KeyCaseWorkflow(OfficerDesk):
         effects, self._effects = self._effects, transitions.NONE
         facts = list(effects.facts)
         self._ran_local_activity = bool(facts) or effects.measure is not None
+        refused: list[StoreRefusal] = []
         if effects.measure is not None:
-            state = await case_effects.apply_measure(state, effects.measure, facts)
+            state, refused = await case_effects.apply_measure(state, effects.measure, facts)
             self._state = state
         elif facts:
-            await case_effects.record_facts(facts)
+            refused = await case_effects.record_facts(facts)
+        if refused:
+            # Not behind the release's patch: no recorded run gets here, a refusal failed it.
+            state, noted = transitions.on_refused(state, refused, workflow.now())
+            self._state = state
+            if await case_effects.record_facts(list(noted.facts)):
+                workflow.logger.error("the store refused the record of its refusals too")
         for notice in effects.notices:
             task = asyncio.create_task(case_effects.send(state, notice))
             self._sending[notice.notice_id] = task

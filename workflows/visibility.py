@@ -87,6 +87,12 @@ def details(state: CaseState) -> str:
         lines.append(f"**Warning reached the owner by** {reached}")
     if state.stage is CaseStage.OWNER_UNREACHABLE:
         lines.append("**Waiting for an officer**: expire now (with a reason) or dismiss")
+    if state.store_refusals:
+        latest = state.store_refusals[-1]
+        lines.append(
+            f"**Store refused** {state.store_refusal_count} fact(s), the case went on;"
+            f" latest {latest.event_type}: {latest.reason}"
+        )
     if state.key_status:
         lines.append(f"**Key** {state.key_status.value}")
     return "  \n".join(lines)

@@ -2,9 +2,7 @@
 
 import asyncio
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.audit import AuditActivities
@@ -55,9 +53,22 @@ async def test_parallel_retries_write_each_fact_once(sessions: Sessions) -> None
     assert (report.ok, report.rows_checked) == (True, 3)
 
 
-async def test_contacts_in_a_payload_fail_without_retry(sessions: Sessions) -> None:
-    with pytest.raises(ApplicationError) as caught:
-        await record(sessions, "a", email="owner@example.com")
-    assert caught.value.non_retryable
+async def test_a_fact_naming_a_contact_is_refused_and_the_others_are_kept(
+    sessions: Sessions,
+) -> None:
+    facts = [
+        fact("a", "stage.changed"),
+        fact("b", "alert.received", evidence={"who": {"E-mail": "owner@example.com"}}),
+    ]
+    activities = AuditActivities(sessions, clock=lambda: T0)
+
+    result = await ActivityEnvironment().run(
+        activities.record_case_facts, RecordCaseFactsInput(facts=facts)
+    )
+
+    assert result.appended == 1
+    assert [(r.event_id, r.reason) for r in result.refused] == [
+        ("b", "payload.evidence.who.E-mail is named like a contact or a secret")
+    ]
     async with sessions() as session:
-        assert await audit_rows(session) == []
+        assert [r.event_id for r in await audit_rows(session)] == ["a"]

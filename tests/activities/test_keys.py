@@ -133,16 +133,19 @@ async def test_expiry_is_read_back_recorded_and_final(sessions: Sessions) -> Non
         assert (await verify(session)).ok
 
 
-async def test_bad_fact_rolls_back_the_status_change(sessions: Sessions) -> None:
+async def test_a_fact_naming_a_contact_is_refused_and_the_measure_still_applies(
+    sessions: Sessions,
+) -> None:
     await add_key(sessions)
     leaky = fact(f"{CASE}:notice", "notice.sent", phone="+821012345678")
-    with pytest.raises(ApplicationError) as caught:
-        await apply(sessions, measure(KeyMeasure.EXPIRE, [leaky]))
-    assert caught.value.non_retryable
-    async with sessions() as session:
-        record = await get_key(session, "key-1")
-    assert record is not None and record.status is KeyStatus.ACTIVE
-    assert await rows(sessions) == []
+
+    result = await apply(sessions, measure(KeyMeasure.EXPIRE, [leaky]))
+
+    assert result.status is KeyStatus.EXPIRED
+    assert [(r.event_id, r.reason) for r in result.refused] == [
+        (f"{CASE}:notice", "payload.phone is named like a contact or a secret")
+    ]
+    assert f"{CASE}:notice" not in [event_id for event_id, _ in await rows(sessions)]
 
 
 async def test_unknown_key_fails_without_retry(sessions: Sessions) -> None:

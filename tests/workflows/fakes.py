@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.audit_events import notice_sent
+from domain.audit_events import notice_sent, refused_by_the_log
 from domain.effects import (
     ActivityName,
     ApplyKeyMeasureInput,
@@ -40,6 +40,7 @@ class FakeStore:
     measures: list[ApplyKeyMeasureInput] = field(default_factory=list)
     fact_writes: int = 0
     unknown_keys: set[str] = field(default_factory=set)
+    refusing: set[str] = field(default_factory=set)  # event types refused as a whole write
 
     def append(self, facts: list[AuditFact]) -> int:
         new = [f for f in facts if f.event_id not in self.facts]
@@ -52,7 +53,10 @@ class FakeStore:
     @activity.defn(name=ActivityName.RECORD_CASE_FACTS)
     async def record_case_facts(self, request: RecordCaseFactsInput) -> RecordCaseFactsResult:
         self.fact_writes += 1
-        return RecordCaseFactsResult(appended=self.append(request.facts))
+        if any(f.event_type in self.refusing for f in request.facts):
+            raise ApplicationError("the store refused the write", non_retryable=True)
+        taken, refused = refused_by_the_log(request.facts)
+        return RecordCaseFactsResult(appended=self.append(taken), refused=refused)
 
     @activity.defn(name=ActivityName.APPLY_KEY_MEASURE)
     async def apply_key_measure(self, request: ApplyKeyMeasureInput) -> KeyStateResult:
