@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from domain.alerts import Alert, AlertKind, Severity
 from domain.effects import StoreRefusal
 from domain.keys import KeyStatus
-from domain.notices import Channel, DeliveryStatus, NoticeKind
+from domain.notices import Channel, DeliveryStatus, ExpiryReason, NoticeKind
 from domain.officer import OfficerAction
 from domain.policy import LadderPolicy
 from domain.stages import CaseStage
@@ -66,6 +66,8 @@ class NoticeRecord(_Model):
     fallback_of: str | None = None
     via: Channel | None = None
     reached_by: list[Channel] = Field(default_factory=list)
+    expiry_reason: ExpiryReason | None = None  # what the expiry notice tells the owner
+    officer_reason: str | None = None
 
 
 class ActionRecord(_Model):

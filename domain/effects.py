@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.alerts import AlertKind, Severity
 from domain.keys import KeyStatus, Permission
-from domain.notices import Channel, DeliveryStatus, NoticeKind
+from domain.notices import Channel, DeliveryStatus, ExpiryReason, NoticeKind
 
 
 class ActivityName:
@@ -106,6 +106,9 @@ class SendNoticeInput(_Model):
     deadline: AwareDatetime | None = None
     occurred_at: AwareDatetime
     channels: list[Channel] = Field(default_factory=lambda: list(Channel))  # a retry uses one
+    # The expiry notice says why (and an officer's reason); older sends carry none.
+    expiry_reason: ExpiryReason | None = None
+    officer_reason: str | None = Field(default=None, max_length=500)
 
 
 class ChannelOutcome(_Model):

@@ -6,7 +6,7 @@ from datetime import datetime
 from domain.case import CaseState, NoticeChannelState, NoticeRecord
 from domain.effects import ChannelOutcome
 from domain.messages import DeliveryEvent
-from domain.notices import Channel, DeliveryStatus, NoticeKind
+from domain.notices import Channel, DeliveryStatus, ExpiryReason, NoticeKind
 
 _ORDER = list(DeliveryStatus)
 _Change = Callable[[NoticeRecord], NoticeRecord]
@@ -20,6 +20,8 @@ def request_notice(
     deadline: datetime | None = None,
     fallback_of: str | None = None,
     via: Channel | None = None,
+    expiry_reason: ExpiryReason | None = None,
+    officer_reason: str | None = None,
 ) -> CaseState:
     """Note that the case asked for a notice (it is in flight until completed)."""
     notice = NoticeRecord(
@@ -29,6 +31,8 @@ def request_notice(
         deadline=deadline,
         fallback_of=fallback_of,
         via=via,
+        expiry_reason=expiry_reason,
+        officer_reason=officer_reason,
     )
     return state.model_copy(update={"notices": [*state.notices, notice]})
 

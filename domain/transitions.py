@@ -17,7 +17,7 @@ from domain.case import CaseState
 from domain.effects import AuditFact, ChannelOutcome, KeyMeasure, KeyStateResult, StoreRefusal
 from domain.messages import DeliveryEvent, KycResult
 from domain.notice_log import apply_delivery, complete_notice, request_notice
-from domain.notices import Channel, NoticeKind
+from domain.notices import Channel, ExpiryReason, NoticeKind
 from domain.officer import OfficerAction, OfficerInput
 from domain.policy import LadderPolicy
 from domain.stages import CaseStage
@@ -40,8 +40,10 @@ class NoticeRequest(BaseModel):
 
     notice_id: str
     kind: NoticeKind
-    deadline: datetime | None = None
+    deadline: datetime | None = None  # of the KYC; of probation, for `restored` and its expiry
     channels: tuple[Channel, ...] = tuple(Channel)  # a retry goes through one
+    expiry_reason: ExpiryReason | None = None
+    officer_reason: str | None = None
 
 
 class Effects(BaseModel):
@@ -91,7 +93,8 @@ def on_alerts(
     if not fresh:
         return state, effects
     if state.stage is CaseStage.PROBATION:
-        return _then(effects, _expire(state, now, "new alert during probation"))
+        expiry = _expire(state, now, "new alert during probation", ExpiryReason.ALERT_IN_PROBATION)
+        return _then(effects, expiry)
     if ladder.should_escalate(state, policy):
         reason = f"{state.alerts.count} alert(s), severity {state.severity.value}"
         return _then(effects, _escalate(state, policy, now, reason))
@@ -108,14 +111,20 @@ def on_kyc(state: CaseState, result: KycResult, policy: LadderPolicy, now: datet
     if not waiting:
         return state, effects
     if not result.passed:
-        return _then(effects, _expire(state, now, "re-verification failed"))
+        return _then(
+            effects, _expire(state, now, "re-verification failed", ExpiryReason.KYC_FAILED)
+        )
     state = ladder.start_probation(state, policy, now)
-    state = request_notice(state, NoticeKind.RESTORED.value, NoticeKind.RESTORED, now)
+    until = state.probation_until  # the owner is told when probation ends
+    state = request_notice(state, NoticeKind.RESTORED.value, NoticeKind.RESTORED, now, until)
+    restored = NoticeRequest(
+        notice_id=NoticeKind.RESTORED.value, kind=NoticeKind.RESTORED, deadline=until
+    )
     return state, effects.then(
         Effects(
             facts=(facts.stage_changed(state, state.stages[-1]),),
             measure=MeasureRequest(measure=KeyMeasure.RESTORE, reason="re-verification passed"),
-            notices=(NoticeRequest(notice_id=NoticeKind.RESTORED.value, kind=NoticeKind.RESTORED),),
+            notices=(restored,),
         )
     )
 
@@ -152,7 +161,8 @@ def on_action(
     if action is OfficerAction.DISMISS:
         return _then(effects, _close(state, CaseStage.DISMISSED, now, reason, actor))
     if action is OfficerAction.EXPIRE_NOW:
-        return _then(effects, _expire(state, now, reason, actor))
+        expiry = _expire(state, now, reason, ExpiryReason.OFFICER, actor, record.reason)
+        return _then(effects, expiry)
     return state, effects
 
 
@@ -165,7 +175,8 @@ def on_time(state: CaseState, now: datetime, reach_rules: bool = True) -> Decisi
     if ladder.is_quiet_window_over(state, now):
         return _close(state, CaseStage.CLEARED, now, "quiet monitoring window ended")
     if ladder.is_kyc_deadline_passed(state, now, while_warned=not reach_rules):
-        return _expire(state, now, "KYC deadline passed without re-verification")
+        reason = "KYC deadline passed without re-verification"
+        return _expire(state, now, reason, ExpiryReason.DEADLINE_PASSED)
     if ladder.is_probation_over(state, now):
         return _close(state, CaseStage.RESTORED, now, "probation ended without a new alert")
     effects = NONE
@@ -219,11 +230,17 @@ def _follow_reach(state: CaseState, notice_id: str, now: datetime, reach_rules: 
     effects = NONE
     for channel in reach.retries_due(state, root):
         retry = reach.retry_id(root.notice_id, channel)
+        why, officer = root.expiry_reason, root.officer_reason
         state = request_notice(
-            state, retry, root.kind, now, root.deadline, fallback_of=root.notice_id, via=channel
+            state, retry, root.kind, now, root.deadline, root.notice_id, channel, why, officer
         )
         request = NoticeRequest(
-            notice_id=retry, kind=root.kind, deadline=root.deadline, channels=(channel,)
+            notice_id=retry,
+            kind=root.kind,
+            deadline=root.deadline,
+            channels=(channel,),
+            expiry_reason=why,
+            officer_reason=officer,
         )
         effects = effects.then(Effects(notices=(request,)))
     if not warning or state.stage not in ladder.KYC_PENDING:
@@ -281,13 +298,40 @@ def _restrict(state: CaseState, reason: str) -> Decision:
     return state, Effects(measure=MeasureRequest(measure=KeyMeasure.RESTRICT, reason=reason))
 
 
-def _expire(state: CaseState, now: datetime, reason: str, actor: str = "keycase") -> Decision:
+def _expire(
+    state: CaseState,
+    now: datetime,
+    reason: str,
+    why: ExpiryReason,
+    actor: str = "keycase",
+    officer_reason: str | None = None,
+) -> Decision:
+    """Expire the key and tell the owner why, with the date that applies to the reason."""
+    dated = {
+        ExpiryReason.DEADLINE_PASSED: state.kyc_deadline,
+        ExpiryReason.ALERT_IN_PROBATION: state.probation_until,
+    }.get(why)
     state = ladder.change_stage(state, CaseStage.EXPIRED, now, reason, actor)
-    state = request_notice(state, NoticeKind.EXPIRY.value, NoticeKind.EXPIRY, now)
+    state = request_notice(
+        state,
+        NoticeKind.EXPIRY.value,
+        NoticeKind.EXPIRY,
+        now,
+        dated,
+        expiry_reason=why,
+        officer_reason=officer_reason,
+    )
+    notice = NoticeRequest(
+        notice_id=NoticeKind.EXPIRY.value,
+        kind=NoticeKind.EXPIRY,
+        deadline=dated,
+        expiry_reason=why,
+        officer_reason=officer_reason,
+    )
     return state, Effects(
         facts=(facts.stage_changed(state, state.stages[-1]), facts.case_closed(state)),
         measure=MeasureRequest(measure=KeyMeasure.EXPIRE, reason=reason, actor=actor),
-        notices=(NoticeRequest(notice_id=NoticeKind.EXPIRY.value, kind=NoticeKind.EXPIRY),),
+        notices=(notice,),
     )
 
 

@@ -162,6 +162,8 @@ async def send(state: CaseState, notice: transitions.NoticeRequest) -> Sent:
         deadline=notice.deadline,
         occurred_at=workflow.now(),
         channels=list(notice.channels),
+        expiry_reason=notice.expiry_reason,
+        officer_reason=notice.officer_reason,
     )
     try:
         result = await send_notice(request)

@@ -7,7 +7,7 @@ from domain.alerts import Severity
 from domain.audit_events import EventType
 from domain.effects import ChannelOutcome, KeyMeasure
 from domain.messages import DeliveryEvent, KycResult
-from domain.notices import Channel, DeliveryStatus, NoticeKind
+from domain.notices import Channel, DeliveryStatus, ExpiryReason, NoticeKind
 from domain.officer import DismissInput, ExpireNowInput, OfficerAction
 from domain.stages import CaseStage
 from tests.domain.case_builders import POLICY, T0, alert, new_case, with_alerts
@@ -194,3 +194,35 @@ def test_delivery_report_advances_status_once() -> None:
     warning = state.notice("warning")
     assert warning is not None
     assert {c.channel: c.status for c in warning.channels}[Channel.SMS] is DeliveryStatus.DELIVERED
+
+
+def test_each_expiry_tells_the_owner_its_reason_and_date() -> None:
+    warned, _ = transitions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
+    waiting, _ = transitions.on_sent(warned, "warning", _sent("warning"), None, LATER)
+    deadline = waiting.kyc_deadline
+    assert deadline is not None
+    failed = KycResult(passed=False, reference="r-1", actor="kyc", received_at=LATER)
+    passed = failed.model_copy(update={"passed": True})
+    probation, restoring = transitions.on_kyc(waiting, passed, POLICY, LATER)
+    officer = ExpireNowInput(actor="kim", reason="confirmed lending")
+
+    expiries = {
+        "deadline": transitions.on_time(waiting, deadline)[1],
+        "kyc": transitions.on_kyc(waiting, failed, POLICY, LATER)[1],
+        "officer": transitions.on_action(waiting, OfficerAction.EXPIRE_NOW, officer, POLICY, LATER)[
+            1
+        ],
+        "probation": transitions.on_alerts(probation, [alert(2)], 0, POLICY, LATER)[1],
+    }
+
+    told = {name: effects.notices[-1] for name, effects in expiries.items()}
+    assert {name: n.expiry_reason for name, n in told.items()} == {
+        "deadline": ExpiryReason.DEADLINE_PASSED,
+        "kyc": ExpiryReason.KYC_FAILED,
+        "officer": ExpiryReason.OFFICER,
+        "probation": ExpiryReason.ALERT_IN_PROBATION,
+    }
+    assert told["deadline"].deadline == deadline
+    assert told["officer"].officer_reason == "confirmed lending"
+    assert told["probation"].deadline == probation.probation_until
+    assert restoring.notices[0].deadline == probation.probation_until  # when probation ends
