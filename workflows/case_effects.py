@@ -35,8 +35,12 @@ STORE_RETRY = RetryPolicy(
 # A provider outage longer than this shows as a failed notice rather than a stuck case.
 NOTICE_GIVE_UP_AFTER = timedelta(hours=6)
 NOTICE_ATTEMPT_TIMEOUT = timedelta(minutes=2)
+# The activity heartbeats every second: a worker lost mid-send is noticed after this, and
+# the retry (which settles the attempt in doubt through the outbox) follows 2 s later.
+# Activity options are not compared on replay, so running cases take these as they are.
+NOTICE_HEARTBEAT_TIMEOUT = timedelta(seconds=5)
 NOTICE_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=10),
+    initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=10),
 )
@@ -110,6 +114,7 @@ async def send_notice(request: SendNoticeInput) -> SendNoticeResult:
         request,
         result_type=SendNoticeResult,
         start_to_close_timeout=NOTICE_ATTEMPT_TIMEOUT,
+        heartbeat_timeout=NOTICE_HEARTBEAT_TIMEOUT,
         schedule_to_close_timeout=NOTICE_GIVE_UP_AFTER,
         retry_policy=NOTICE_RETRY,
         summary=f"notice: {request.notice_id}",

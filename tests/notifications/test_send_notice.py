@@ -85,6 +85,29 @@ async def test_a_retry_through_one_channel_sends_on_that_channel_only(
     assert [c["channel"] for c in fact["channels"]] == ["sms"]
 
 
+async def test_the_activity_heartbeats_while_a_provider_is_slow(
+    sessions: async_sessionmaker[AsyncSession],
+    loop_sqlite: LoopSqlite | None,
+    sendgrid: sg.FakeSendGrid,
+    twilio: tw.FakeTwilio,
+    email_port: SendGridEmail,
+    sms_port: TwilioSms,
+) -> None:
+    """A lost worker stops heartbeating: the server retries its notice within seconds."""
+    await add_owner(sessions)
+    sendgrid.script(sg.accepted_then_slow(1.5))
+    beats: list[object] = []
+    env = ActivityEnvironment()
+    env.on_heartbeat = lambda *details: beats.append(details)
+
+    result = await env.run(
+        _activities(sessions, loop_sqlite, email_port, sms_port).send_notice, warning()
+    )
+
+    assert _by_channel(result)[Channel.EMAIL] is DeliveryStatus.SENT
+    assert len(beats) >= 2  # one a second (HEARTBEAT_EVERY), the slow call included
+
+
 async def test_notice_goes_out_once_per_channel_however_often_it_runs(
     sessions: async_sessionmaker[AsyncSession],
     loop_sqlite: LoopSqlite | None,
