@@ -1,8 +1,9 @@
 """The current workflow code replays every recorded case: running cases survive a deploy.
 
 `histories/` keeps the history of each path (and each run of it) as some release recorded
-it (`python -m tests.workflows.record_history`); none is ever re-recorded or removed while
-a case of that release may still be running.
+it (`python -m tests.workflows.record_history`; release 2026-12's carry the prefix
+`r2026_12_`); none is ever re-recorded or removed while a case of that release may still
+be running (README, "Changing the case workflow").
 """
 
 import gzip
@@ -16,7 +17,7 @@ from temporalio.worker import Replayer
 from workflows.key_case import KeyCaseWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
-PATHS_RECORDED = 13  # standard expiry and the twelve paths of tests/workflows/record_history
+PATHS_RECORDED = 13  # main 5be4f76: standard expiry and twelve paths of record_history
 
 
 def _load(path: Path) -> WorkflowHistory:
