@@ -28,7 +28,11 @@ def _load(path: Path) -> WorkflowHistory:
 
 async def test_every_recorded_history_replays_on_current_code() -> None:
     files = sorted(HISTORIES.glob("*.json")) + sorted(HISTORIES.glob("*.json.gz"))
-    replayer = Replayer(workflows=[KeyCaseWorkflow], data_converter=pydantic_data_converter)
+    # debug_mode: no deadlock timer; a 2,000-signal turn may replay slower than 2 s on a
+    # loaded machine, and only its determinism is under test here.
+    replayer = Replayer(
+        workflows=[KeyCaseWorkflow], data_converter=pydantic_data_converter, debug_mode=True
+    )
 
     failures = {}
     for path in files:
