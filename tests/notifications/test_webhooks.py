@@ -278,7 +278,7 @@ async def test_a_bounce_reaches_the_case_with_the_address_masked_and_the_outbox_
     mail = SentMail("msg-b", "owner.kim+1@example.co.kr", "from@x.test", "s", "t", {})
     async with _listening_case(time_skipping_env, key_id) as handle:
         case_id = f"{key_id}.{handle.first_execution_run_id}"
-        row = await _sent_row(hooks.sessions, Channel.EMAIL, "msg-b", case_id=case_id)
+        row = await _sent_row(hooks.store, Channel.EMAIL, "msg-b", case_id=case_id)
         bounce = bounce_event(mail) | {"outbox_id": row.outbox_id}
         await hooks.sendgrid([bounce])
         received = await handle.query(DeliveryListener.received)
