@@ -11,12 +11,15 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.auth import TokenTable, generate_tokens
+from api.authn import Authentication
 from api.codec_session import CodecSessions
-from api.errors import install_error_handlers
+from api.cursors import Cursors
+from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.intake import AlertsInFlight
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.rate_limit import RateLimit
 from api.routes import include_routes
+from config.policy_file import read_policy_file
 from config.settings import Settings
 from payloads.converter import converter_for, payload_keys
 from store.engine import open_store
@@ -27,7 +30,8 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API; Temporal and the store are connected when the app starts."""
     settings = settings or Settings()
-    tokens = _token_table(settings)
+    spec = _token_spec(settings)
+    tokens = TokenTable.parse(spec)
     keys = payload_keys(settings)
     converter = converter_for(keys)
 
@@ -56,9 +60,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="DAXA API-key enforcement cases",
         version="1",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
-    app.state.tokens = tokens
+    app.state.tokens = tokens  # the codec server checks its own callers (outside /v1/)
     # The codec server decodes with the converter's own codec (plain when encryption is off).
     app.state.codec = converter.payload_codec
     app.state.codec_origins = settings.codec_origins
@@ -68,16 +73,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     }
     # Sessions signed with a secret derived from the payload key: every API process agrees.
     app.state.codec_sessions = CodecSessions(keys.current[1] if keys else secrets.token_bytes(32))
+    # The same file the worker reads; a bad one stops the API at start, not at a request.
+    app.state.policy = read_policy_file(settings.policy_file)
+    app.state.cursors = Cursors.from_token_spec(spec)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(Authentication, tokens=tokens)  # added last: runs first
     include_routes(app)
     return app
 
 
-def _token_table(settings: Settings) -> TokenTable:
+def _token_spec(settings: Settings) -> str:
     if settings.api_tokens is not None:
-        return TokenTable.parse(settings.api_tokens.get_secret_value())
+        return settings.api_tokens.get_secret_value()
     spec = generate_tokens()
     # Shown once, so a newcomer can call the API; set KEYCASE_API_TOKENS to keep them.
     print(f"KEYCASE_API_TOKENS not set; generated for this process:\n  {spec}", file=sys.stderr)
-    return TokenTable.parse(spec)
+    return spec

@@ -7,9 +7,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
-from api.auth import Principal, Role, TokenTable
+from api.auth import Principal, Role
+from api.cursors import Cursors
 from api.errors import ApiError
 from config.settings import Settings
+from domain.policy import LadderPolicy, WhitelistPolicy
 from store.port import Store
 
 _bearer = HTTPBearer(auto_error=False, description="`KEYCASE_API_TOKENS` token")
@@ -17,17 +19,15 @@ _bearer = HTTPBearer(auto_error=False, description="`KEYCASE_API_TOKENS` token")
 
 async def authenticated(
     request: Request,
+    # Documents the scheme in the OpenAPI; the token was checked by api.authn already.
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller whose bearer token this is, whatever its role (401 without one).
+    """The caller api.authn admitted, whatever its role (401 without one).
 
     One dependency, so FastAPI resolves it once per request for the role and scope checks."""
-    if credentials is None:
-        raise ApiError(401, "unauthorized", "bearer token required", {"WWW-Authenticate": "Bearer"})
-    tokens: TokenTable = request.app.state.tokens
-    found = tokens.principal_for(credentials.credentials)
+    found: Principal | None = getattr(request.state, "principal", None)
     if found is None:
-        raise ApiError(401, "unauthorized", "unknown token", {"WWW-Authenticate": "Bearer"})
+        raise ApiError(401, "unauthorized", "bearer token required", {"WWW-Authenticate": "Bearer"})
     return found
 
 
@@ -67,6 +67,16 @@ async def _store(request: Request) -> Store:
     return store
 
 
+async def _whitelist(request: Request) -> WhitelistPolicy:
+    policy: LadderPolicy = request.app.state.policy
+    return policy.whitelist
+
+
+async def _cursors(request: Request) -> Cursors:
+    cursors: Cursors = request.app.state.cursors
+    return cursors
+
+
 async def _temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal_client
     return client
@@ -76,3 +86,6 @@ AppSettings = Annotated[Settings, Depends(_settings)]
 # The process's one store: a route's write has committed before its response is sent.
 StoreDep = Annotated[Store, Depends(_store)]
 TemporalClient = Annotated[Client, Depends(_temporal)]
+PageCursors = Annotated[Cursors, Depends(_cursors)]
+# How wide a block new whitelist entries may name (the policy file's [whitelist]).
+WhitelistLimits = Annotated[WhitelistPolicy, Depends(_whitelist)]

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import cases, http_paths
+from bench import cases, faults, hostile, http_paths
 from bench.figures import Report
 from bench.processes import bench_stack
 from bench.stack import BenchStack
@@ -33,11 +33,14 @@ class Size:
     flood_alerts: int
     flood_keys: int
     scale_cases: int
+    hostile_seconds: float
+    fault_cases: int
+    fault_kills: int
 
 
 SIZES = {
-    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20),
-    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000),
+    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 1, 6, 3),
+    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 10, 90, 8),
 }
 
 Scenario = Callable[[BenchStack, Report, Size], Awaitable[None]]
@@ -48,6 +51,9 @@ SCENARIOS: dict[str, Scenario] = {
     "gateway": lambda s, r, z: http_paths.gateway(s, r, z.gateway_requests, z.gateway_seconds),
     "flood": lambda s, r, z: cases.flood(s, r, z.flood_alerts, z.flood_keys),
     "scale": lambda s, r, z: cases.scale(s, r, z.scale_cases),
+    "hostile": lambda s, r, z: hostile.callback_flood(s, r, z.hostile_seconds),
+    # On a stack of its own (it kills processes); tests/e2e/test_faults.py runs it small.
+    "faults": lambda s, r, z: faults.scenario(r, z.fault_cases, z.fault_kills),
 }
 
 

@@ -17,7 +17,7 @@ async def bench_stack(
 
     The store is SQLite in `data_dir` unless `database_url` names another (PostgreSQL);
     payloads are encrypted unless `encryption` is off (to measure what the codec costs)."""
-    async with running_stack(data_dir, 1, policy, database_url, encryption) as running:
+    async with running_stack(data_dir, 1, policy, database_url, encryption=encryption) as running:
         store = open_store(database_url or f"sqlite+aiosqlite:///{data_dir / 'keycase.db'}")
         try:
             yield BenchStack(

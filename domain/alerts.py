@@ -1,12 +1,14 @@
 """Surveillance alerts: what was detected on a key."""
 
 import json
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.ids import KEY_ID_PATTERN
+from domain.privacy import private_key_path
 
 MAX_EVIDENCE_BYTES = 8 * 1024
 
@@ -35,6 +37,10 @@ def _bounded_evidence(value: dict[str, Any]) -> dict[str, Any]:
     size = len(json.dumps(value, separators=(",", ":"), default=str).encode())
     if size > MAX_EVIDENCE_BYTES:
         raise ValueError(f"evidence is {size} bytes; at most {MAX_EVIDENCE_BYTES} allowed")
+    path = private_key_path(value, "evidence")
+    if path is not None:
+        # The audit log would refuse it: evidence carries ids and measures, never contacts.
+        raise ValueError(f"{path} is named like a contact or a secret; evidence must not carry one")
     return value
 
 
@@ -57,3 +63,13 @@ class Alert(BaseModel):
     severity: Severity
     observed_at: AwareDatetime
     evidence: Evidence = Field(default_factory=dict)
+
+
+def observed_too_late(alert: Alert, now: datetime, clock_skew: timedelta) -> str | None:
+    """Why the alert cannot have been observed yet (beyond `clock_skew` after `now`), or None."""
+    if alert.observed_at <= now + clock_skew:
+        return None
+    return (
+        f"observed_at {alert.observed_at.isoformat()} lies in the future "
+        f"(more than {int(clock_skew.total_seconds())} s after now)"
+    )

@@ -9,6 +9,7 @@ The rules (what a registration must hold, when it conflicts) are `domain.registr
 whitelists are normalised by `domain.network.normalise_whitelist`.
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlalchemy import Connection, Row, Select, insert, select, update
 
 from domain.keys import KeyStatus, Permission
-from domain.network import normalise_whitelist
+from domain.network import WIDEST_PREFIX, normalise_whitelist
 from domain.registry import (
     check_registration,
     check_reregistration,
@@ -92,13 +93,14 @@ def register_key(
     expires_at: datetime | None = None,
     secret_hash: str | None = None,
     now: datetime | None = None,
+    widest: Mapping[int, int] = WIDEST_PREFIX,
     actor: str = "keycase",
 ) -> KeyRecord:
     """Register a key; registering the same key again with the same facts changes nothing.
 
     The registration is a fact in the audit chain, written in the same transaction."""
     granted = [p.value for p in check_registration(key_id, exchange, permissions, secret_hash)]
-    whitelist = normalise_whitelist(allowed_ips)
+    whitelist = normalise_whitelist(allowed_ips, widest)
     existing = connection.execute(_key(key_id)).first()
     if existing is not None:
         registered = (existing.account_id, existing.exchange, existing.permissions)
@@ -140,12 +142,13 @@ def replace_allowed_ips(
     key_id: str,
     allowed_ips: list[str],
     now: datetime | None = None,
+    widest: Mapping[int, int] = WIDEST_PREFIX,
     actor: str = "keycase",
 ) -> KeyRecord:
     """Replace the whitelist (validated first); an expired key's whitelist no longer matters.
 
     A change (not a repeat) is a fact in the audit chain with the lists before and after."""
-    whitelist = normalise_whitelist(allowed_ips)
+    whitelist = normalise_whitelist(allowed_ips, widest)
     key = connection.execute(_key(key_id).with_for_update()).first()
     if key is None:
         raise UnknownKey(f"key {key_id} is not registered")

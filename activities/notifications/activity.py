@@ -32,6 +32,7 @@ from activities.notifications.ports import (
 from activities.notifications.renderer import NoticeRenderer, RenderedNotice
 from domain.activity_io import ActivityName, ChannelOutcome, SendNoticeInput, SendNoticeResult
 from domain.audit_events import notice_sent
+from domain.masking import mask_contacts, mask_optional
 from domain.notices import Channel, DeliveryStatus
 from store.accounts import AccountRecord, get_account
 from store.audit import append_facts
@@ -40,6 +41,7 @@ from store.outbox_sends import OutboxSends
 from store.port import Store
 
 NOT_YET_SENT = "NoticeNotYetSent"
+HEARTBEAT_EVERY = 1.0  # seconds; well inside the workflow's heartbeat timeout
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,19 @@ class NoticeActivities:
 
     @activity.defn(name=ActivityName.SEND_NOTICE)
     async def send_notice(self, notice: SendNoticeInput) -> SendNoticeResult:
-        """Send (or account for) the notice on both channels; raise to be retried if needed.
+        """Send (or account for) the notice, heartbeating all along; raise to be retried.
+
+        The heartbeat is how the server learns within seconds that a worker died mid-send,
+        so the retry (which finds the attempt in doubt in the outbox) starts at once.
+        """
+        beating = asyncio.create_task(_keep_beating())
+        try:
+            return await self._send_notice(notice)
+        finally:
+            beating.cancel()
+
+    async def _send_notice(self, notice: SendNoticeInput) -> SendNoticeResult:
+        """Send (or account for) the notice on its channels; raise to be retried if needed.
 
         The common path is two store transactions for both channels together: one claims the
         rows and marks the attempts in doubt, then both providers are called at once, then
@@ -106,7 +120,7 @@ class NoticeActivities:
         """
         account = await self._work.read(lambda c: get_account(c, notice.account_id))
         rendered = self._renderer.render(notice, account.locale if account else None)
-        plans = self._plans(account, rendered)
+        plans = [p for p in self._plans(account, rendered) if p.channel in notice.channels]
         now = self._clock()
         claims = await self._work.write(
             lambda c: self._claim_all(OutboxSends(c), notice, plans, now)
@@ -229,7 +243,9 @@ class NoticeActivities:
 
             def note(outbox: OutboxSends) -> _Retry:
                 outbox.note_error(entry.outbox_id, detail, in_doubt, noted_at)
-                return _Retry(f"{entry.channel.value}: {detail}", after)
+                # The reason becomes the activity's failure, in the case's history.
+                masked = mask_contacts(detail, entry.outbox_id)
+                return _Retry(f"{entry.channel.value}: {masked}", after)
 
             return _Settle(note)
         return _sent(entry, accepted.provider, accepted.message_id, self._clock())
@@ -258,6 +274,12 @@ class NoticeActivities:
             steps[n] = answer
 
 
+async def _keep_beating() -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(HEARTBEAT_EVERY)
+
+
 def _sent(entry: OutboxEntry, provider: str, message_id: str | None, now: datetime) -> _Settle:
     def write(outbox: OutboxSends) -> ChannelOutcome:
         return _outcome(outbox.mark_sent(entry.outbox_id, provider, message_id, now))
@@ -283,12 +305,14 @@ def _message(plan: _Plan, entry: OutboxEntry, recipient: str) -> EmailMessage | 
 
 
 def _outcome(entry: OutboxEntry) -> ChannelOutcome:
+    """What the case learns of a channel: the provider's text with its contacts masked."""
+    error = entry.error if entry.status == DeliveryStatus.FAILED else None
     return ChannelOutcome(
         channel=entry.channel,
         status=entry.status,
         outbox_id=entry.outbox_id,
         provider_message_id=entry.provider_message_id,
-        error=entry.error if entry.status == DeliveryStatus.FAILED else None,
+        error=mask_optional(error, entry.outbox_id),
     )
 
 

@@ -1,13 +1,16 @@
 """Surveillance alerts: each opens a case for its key, joins the open one, or is a repeat."""
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Depends, Request
 
 from api.deps import AppSettings, StoreDep, Surveillance, TemporalClient
+from api.errors import ApiError
 from api.intake import AlertsInFlight
 from api.rate_limit import limited
 from api.schemas import AlertAccepted
 from api.scope import require_key_in_scope, unknown_key
-from domain.alerts import Alert
+from domain.alerts import Alert, observed_too_late
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
@@ -27,6 +30,9 @@ async def raise_alert(
     store: StoreDep,
 ) -> AlertAccepted:
     """Hand the alert to its key's case: `opened`, `attached` or `duplicate` (same alert id)."""
+    problem = observed_too_late(alert, datetime.now(UTC), settings.alert_clock_skew)
+    if problem is not None:
+        raise ApiError(422, "observed_in_future", problem)
     await require_key_in_scope(caller, store, alert.key_id, unknown_key(alert.key_id))
     in_flight: AlertsInFlight = request.app.state.alerts_in_flight
     return await in_flight.take(alert, settings.task_queue, store, client)

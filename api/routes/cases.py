@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from api.auth import Principal, Role
 from api.case_runs import read_case
-from api.deps import Reader, TemporalClient
+from api.deps import PageCursors, Reader, TemporalClient
 from api.schemas import CaseFilter, CasePage
 from api.scope import ScopedCaseId
 from api.visibility import list_cases
@@ -17,10 +17,13 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 @router.get("", response_model=CasePage)
 async def get_cases(
-    case_filter: Annotated[CaseFilter, Query()], caller: Reader, client: TemporalClient
+    case_filter: Annotated[CaseFilter, Query()],
+    caller: Reader,
+    client: TemporalClient,
+    cursors: PageCursors,
 ) -> CasePage:
     """Cases filtered by stage, exchange, severity or key, newest first."""
-    return await list_cases(client, case_filter, caller.exchanges)
+    return await list_cases(client, case_filter, cursors, caller.exchanges)
 
 
 @router.get("/{case_id}", response_model=CaseState)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from api.deps import Admin, Gateway, Reader, StoreDep
+from api.deps import Admin, Gateway, Reader, StoreDep, WhitelistLimits
 from api.errors import ApiError
 from api.rate_limit import limited
 from api.schemas import AllowedIpsIn, AuthorizeIn, AuthorizeOut, KeyIn
@@ -30,12 +30,17 @@ KeyIdPath = Annotated[KeyId, Path(description="the key's opaque id")]
 
 
 @router.post("", status_code=201, response_model=KeyRecord)
-async def register(body: KeyIn, caller: Admin, store: StoreDep) -> KeyRecord:
+async def register(
+    body: KeyIn, caller: Admin, store: StoreDep, limits: WhitelistLimits
+) -> KeyRecord:
     """Register a key; repeating the same registration changes nothing."""
     if not sees(caller, body.exchange):
         raise ApiError(403, "forbidden", "this token does not cover that exchange")
+    widest = limits.widest()
     try:
-        return await store.write(lambda c: register_key(c, **body.model_dump(), actor=caller.name))
+        return await store.write(
+            lambda c: register_key(c, **body.model_dump(), widest=widest, actor=caller.name)
+        )
     except InvalidWhitelist as error:
         raise ApiError(422, "invalid_allowed_ips", str(error)) from None
     except UnknownAccount as error:
@@ -55,12 +60,19 @@ async def status(key_id: KeyIdPath, caller: Reader, store: StoreDep) -> KeyRecor
 
 @router.put("/{key_id}/allowed-ips", response_model=KeyRecord)
 async def replace_whitelist(
-    key_id: ScopedKeyId, body: AllowedIpsIn, caller: Admin, store: StoreDep
+    key_id: ScopedKeyId,
+    body: AllowedIpsIn,
+    caller: Admin,
+    store: StoreDep,
+    limits: WhitelistLimits,
 ) -> KeyRecord:
     """Replace the key's whitelist (addresses or CIDR blocks, at most ten)."""
+    widest = limits.widest()
     try:
         return await store.write(
-            lambda c: replace_allowed_ips(c, key_id, body.allowed_ips, actor=caller.name)
+            lambda c: replace_allowed_ips(
+                c, key_id, body.allowed_ips, widest=widest, actor=caller.name
+            )
         )
     except InvalidWhitelist as error:
         raise ApiError(422, "invalid_allowed_ips", str(error)) from None

@@ -127,7 +127,12 @@ def test_a_session_cookie_expires_and_cannot_be_forged_or_moved_to_another_secre
 
 def test_the_local_stack_starts_the_ui_with_the_codec_endpoint() -> None:
     command = dev_server_command(
-        "127.0.0.1:7233", 8233, Path("t.db"), codec_endpoint="http://127.0.0.1:8000/codec"
+        "127.0.0.1:7233",
+        8233,
+        Path("t.db"),
+        http_port=7243,
+        metrics_port=7244,
+        codec_endpoint="http://127.0.0.1:8000/codec",
     )
 
     at = command.index("--ui-codec-endpoint")

@@ -16,17 +16,29 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> None:
-    report = await run(SIZES["smoke"], [], tmp_path)
+    # `faults` starts a stack of its own; tests/e2e/test_faults.py runs it at this size.
+    shared_stack = [name for name in SCENARIOS if name != "faults"]
+    report = await run(SIZES["smoke"], shared_stack, tmp_path)
 
     scenarios = {f.scenario for f in report.figures}
-    assert scenarios == {"case cost", "time to act", "alert intake", "gateway", "flood", "scale"}
-    assert len(SCENARIOS) == 6
+    assert scenarios == {
+        "case cost",
+        "time to act",
+        "alert intake",
+        "gateway",
+        "flood",
+        "scale",
+        "hostile callbacks",
+    }
+    assert len(SCENARIOS) == 8
     assert all(not math.isnan(f.value) and f.value >= 0 for f in report.figures)
     checks = {(f.scenario, f.name): f for f in report.figures}
     assert checks[("case cost", "cases ending EXPIRED")].ok
     assert checks[("flood", "alerts in the audit log")].ok
     assert checks[("flood", "open cases")].ok
     assert checks[("scale", "open cases held")].ok
+    assert checks[("hostile callbacks", "forged 4 MiB callbacks sent")].value > 0
+    assert checks[("hostile callbacks", "callbacks taken or failing (2xx/5xx)")].ok
 
 
 async def test_the_codec_comparison_runs_with_encryption_off(tmp_path: Path) -> None:

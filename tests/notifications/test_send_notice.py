@@ -23,7 +23,7 @@ from store.outbox import NotificationOutbox
 from store.port import Store
 from tests.fakes import sendgrid_fake as sg
 from tests.fakes import twilio_fake as tw
-from tests.notifications.support import add_owner, warning
+from tests.notifications.support import OWNER_PHONE, add_owner, warning
 
 
 class Clock:
@@ -59,6 +59,44 @@ async def _notice_facts(store: Store) -> list[dict[str, Any]]:
     """The payloads of the case's `notice.sent` audit rows."""
     rows = await store.read(lambda c: audit_rows(c, case_id=warning().case_id))
     return [row.payload for row in rows if row.event_type == EventType.NOTICE_SENT]
+
+
+async def test_a_retry_through_one_channel_sends_on_that_channel_only(
+    store: Store,
+    sendgrid: sg.FakeSendGrid,
+    twilio: tw.FakeTwilio,
+    email_port: SendGridEmail,
+    sms_port: TwilioSms,
+) -> None:
+    await add_owner(store)
+    activities = _activities(store, email_port, sms_port)
+
+    result = await _send(activities, warning(notice_id="warning:via:sms", channels=["sms"]))
+
+    assert _by_channel(result) == {Channel.SMS: DeliveryStatus.SENT}
+    assert len(twilio.accepted) == 1 and sendgrid.accepted == []
+    [fact] = await _notice_facts(store)
+    assert [c["channel"] for c in fact["channels"]] == ["sms"]
+
+
+async def test_the_activity_heartbeats_while_a_provider_is_slow(
+    store: Store,
+    sendgrid: sg.FakeSendGrid,
+    twilio: tw.FakeTwilio,
+    email_port: SendGridEmail,
+    sms_port: TwilioSms,
+) -> None:
+    """A lost worker stops heartbeating: the server retries its notice within seconds."""
+    await add_owner(store)
+    sendgrid.script(sg.accepted_then_slow(1.5))
+    beats: list[object] = []
+    env = ActivityEnvironment()
+    env.on_heartbeat = lambda *details: beats.append(details)
+
+    result = await env.run(_activities(store, email_port, sms_port).send_notice, warning())
+
+    assert _by_channel(result)[Channel.EMAIL] is DeliveryStatus.SENT
+    assert len(beats) >= 2  # one a second (HEARTBEAT_EVERY), the slow call included
 
 
 async def test_notice_goes_out_once_per_channel_however_often_it_runs(
@@ -121,7 +159,9 @@ async def test_invalid_number_fails_sms_for_good_and_email_still_goes(
         Channel.EMAIL: DeliveryStatus.SENT,
         Channel.SMS: DeliveryStatus.FAILED,
     }
-    assert "21211" in (result.outcomes[1].error or "")
+    error = result.outcomes[1].error or ""
+    assert "21211" in error and "is not a valid phone number" in error
+    assert OWNER_PHONE not in error and OWNER_PHONE[1:] not in error  # masked for the case
     assert result.reached_someone
     await _send(activities, warning())
     assert len(twilio.requests) == 1  # a failed channel is never tried again
