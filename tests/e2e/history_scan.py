@@ -13,10 +13,15 @@ from payloads.codec import ENCODING
 EMAIL = re.compile(rb"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.]+")
 PHONE = re.compile(rb"\+\d{8,15}")
 # Plain by design: search attributes (indexed, never encrypted by Temporal), headers, and
-# the SDK core's own local-activity marker bookkeeping (seq, attempt, activity type, times;
-# the result beside it is ciphertext). Everything keycase sends must be ciphertext; the
-# plain ones are still searched for contacts and secrets.
-_PLAIN_FIELDS = ("search_attributes", "header", "marker_recorded_event_attributes.details[data]")
+# the SDK core's own marker bookkeeping: a local activity's seq, attempt, type and times
+# (its result beside them is ciphertext) and a patch marker's patch id. Everything keycase
+# sends must be ciphertext; the plain ones are still searched for contacts and secrets.
+_PLAIN_FIELDS = (
+    "search_attributes",
+    "header",
+    "marker_recorded_event_attributes.details[data]",
+    "marker_recorded_event_attributes.details[patch-data]",
+)
 
 
 @dataclass

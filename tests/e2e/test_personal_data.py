@@ -22,6 +22,7 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 
 from tests.alert_bodies import alert_body
+from tests.e2e.history_scan import payloads_in
 from tests.e2e.stack import RunningStack, running_stack
 from tests.fakes import twilio_fake as tw
 from tests.fakes.sendgrid_fake import bounce_event
@@ -114,8 +115,11 @@ async def _bounce(stack: RunningStack, email: str) -> None:
 
 
 async def _temporal_leftovers(client: Client) -> list[bytes]:
-    """Ids, descriptions (search attributes, memo, summary), details and whole histories."""
+    """Ids, descriptions (search attributes, memo, summary), details and whole histories,
+    every payload both as stored (ciphertext) and decoded with the stack's key."""
     found: list[bytes] = []
+    codec = client.data_converter.payload_codec
+    assert codec is not None
     async for execution in client.list_workflows(""):
         handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
         description = await handle.describe()
@@ -123,6 +127,9 @@ async def _temporal_leftovers(client: Client) -> list[bytes]:
         found.append(description.raw_description.SerializeToString())
         history = await handle.fetch_history()
         found.extend(event.SerializeToString() for event in history.events)
+        for event in history.events:
+            for _path, payload in payloads_in(event):
+                found.extend(p.SerializeToString() for p in await codec.decode([payload]))
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
         found.append(metadata.SerializeToString())
     return found
