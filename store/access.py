@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from domain.gateway import GatewayDecision, KeyView, decide
+from domain.detection.networks import network_of
+from domain.gateway import GatewayDecision, GatewayReason, KeyView, decide
 from domain.keys import KeyStatus, Permission
 from store.loop_sqlite import sqlite_file
 from store.models import AccessLogEntry, ApiKey
@@ -118,8 +119,12 @@ async def decide_access(
     ip: str,
     permission: Permission | str,
     now: datetime | None = None,
+    user_agent: str | None = None,
+    tls_fingerprint: str | None = None,
 ) -> tuple[GatewayDecision, dict[str, Any]]:
-    """The decision and its access-log row, unwritten. Raises ValueError for a bad permission."""
+    """The decision and its access-log row, unwritten. Raises ValueError for a bad permission.
+
+    `user_agent` and `tls_fingerprint` are recorded as given: the API bounds and checks them."""
     wanted = Permission(permission)
     now = now or datetime.now(UTC)
     view = await (reader.get(key_id) if isinstance(reader, KeyViews) else load_view(reader, key_id))
@@ -132,6 +137,9 @@ async def decide_access(
         "allowed": decision.allowed,
         "reason": decision.reason.value,
         "decided_at": now,
+        "user_agent": user_agent,
+        "tls_fingerprint": tls_fingerprint,
+        "network": None if decision.reason is GatewayReason.INVALID_IP else network_of(decision.ip),
     }
     return decision, entry
 
@@ -142,9 +150,13 @@ async def authorize(
     ip: str,
     permission: Permission | str,
     now: datetime | None = None,
+    user_agent: str | None = None,
+    tls_fingerprint: str | None = None,
 ) -> GatewayDecision:
     """Decide and log the decision in `session`; the caller commits. ValueError: bad permission."""
-    decision, entry = await decide_access(session, key_id, ip, permission, now)
+    decision, entry = await decide_access(
+        session, key_id, ip, permission, now, user_agent, tls_fingerprint
+    )
     session.add(AccessLogEntry(**entry))
     await session.flush()
     return decision

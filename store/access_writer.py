@@ -176,7 +176,7 @@ class _SqliteInserts:
         """Insert `rows` in one transaction (in a worker thread: it may wait for the lock)."""
         values = [
             tuple(
-                row[name] if encode is None else encode(row[name])
+                row.get(name) if encode is None else encode(row.get(name))
                 for name, encode in zip(_COLUMNS, self._encoders, strict=True)
             )
             for row in rows

@@ -105,7 +105,15 @@ async def test_writer_rows_read_back_exactly_as_decided(sessions: Sessions) -> N
     writer = AccessLogWriter(sessions, interval=60)
     writer.start()
     async with sessions() as session:
-        allowed = await decide_access(session, "key-1", "203.0.113.9", "read", now=T0)
+        allowed = await decide_access(
+            session,
+            "key-1",
+            "203.0.113.9",
+            "read",
+            T0,
+            "bot/1",
+            "t13d1516h2_8daaf6152771_b186095e22b6",
+        )
         unknown = await decide_access(session, "nope", "203.0.113.9", "trade", now=T0)
     for _, entry in (allowed, unknown):
         writer.submit(entry)
@@ -117,7 +125,9 @@ async def test_writer_rows_read_back_exactly_as_decided(sessions: Sessions) -> N
             *await access_entries(session, "nope", T0),
         ]
     columns = ("key_id", "account_id", "ip", "permission", "allowed", "reason", "decided_at")
+    columns += ("user_agent", "tls_fingerprint", "network")
     assert [{c: getattr(e, c) for c in columns} for e in logged] == [allowed[1], unknown[1]]
+    assert (logged[0].user_agent, logged[0].network) == ("bot/1", "203.0.113.0/24")
     assert logged[0].decided_at == T0 and logged[0].decided_at.tzinfo is not None
 
 
