@@ -13,6 +13,7 @@ from api.auth import Role
 from config.settings import Settings
 from domain.alerts import AlertKind, Severity
 from domain.stages import CaseStage
+from worker.detect import detect_app
 from worker.http import ApiError, KeycaseApi
 from worker.render import audit_table, case_panel, cases_table
 
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(detect_app, name="detect")
 console = Console(highlight=False, soft_wrap=True)
 
 

@@ -15,14 +15,17 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.audit import AuditActivities
+from activities.detection import AlertRaiser, DetectionActivities
 from activities.keys import KeyActivities
 from activities.notifications import NoticeActivities, NoticeRenderer, build_channels
-from activities.policy import PolicyActivities, read_policy_file
+from activities.policy import PolicyActivities, read_detection_policy, read_policy_file
+from api.intake import IntakeStore
 from config.settings import Settings
 from domain.policy import PolicyError
 from store.engine import make_engine, make_sessionmaker
 from store.group_commit import GroupCommit
 from store.loop_sqlite import LoopSqlite
+from workflows.detection_sweep import DetectionSweepWorkflow
 from workflows.key_case import KeyCaseWorkflow
 
 log = logging.getLogger("keycase.worker")
@@ -35,6 +38,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Serve the task queue until `stop` is set, then finish running activities and exit."""
     # Fail fast: a worker with a bad policy must not start taking cases.
     policy = read_policy_file(settings.policy_file)
+    detection = read_detection_policy(settings.policy_file)
     engine = make_engine(settings.effective_database_url)
     sessions = make_sessionmaker(engine)
     channels = build_channels(settings)
@@ -50,11 +54,18 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     notices = NoticeActivities(
         sessions, channels.email, channels.sms, NoticeRenderer(), writes=writes, loop=loop_sqlite
     )
+    # Detector hits enter through the same intake as POST /v1/alerts.
+    intake = IntakeStore(sessions, writes, loop_sqlite)
+    raiser = AlertRaiser(client, settings.task_queue, intake)
+    sweeps = DetectionActivities(sessions, detection, raiser)
     worker = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[KeyCaseWorkflow],
+        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow],
         activities=[
+            sweeps.count_access_log,
+            sweeps.run_detector,
+            sweeps.finish_sweep,
             PolicyActivities(policy).load_policy,
             KeyActivities(sessions, writes=writes, loop=loop_sqlite).apply_key_measure,
             AuditActivities(sessions, writes=writes, loop=loop_sqlite).record_case_facts,

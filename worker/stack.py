@@ -12,6 +12,7 @@ from typing import TypeVar
 import httpx
 from rich.console import Console
 
+from activities.policy import read_detection_policy
 from config.settings import Settings
 from store.migrate import upgrade
 from worker.children import Children
@@ -19,6 +20,7 @@ from worker.demo import DEMO_POLICY, run_demo
 from worker.devserver import dev_server_command, split_address, wait_until_serving
 from worker.http import ApiError, KeycaseApi, api_base_url
 from worker.readiness import api_answering, worker_polling
+from worker.sweep_schedule import ensure_sweep_schedule
 from worker.tokens import entries, load_or_create_tokens, tokens_path
 
 console = Console(highlight=False, soft_wrap=True)
@@ -79,6 +81,8 @@ async def _run(
     worker = children.start("worker", [*python, "worker"])
     polling = worker_polling(client, settings.task_queue, worker.process.pid)
     await _until(children, stop, polling, "worker")
+    detection = read_detection_policy(DEMO_POLICY if demo else settings.policy_file)
+    await ensure_sweep_schedule(client, settings.task_queue, detection.detection.every)
     children.start("api", [*python, "api"], data_dir / "api.log")
     await _until(children, stop, api_answering(api_base_url(settings)), "API")
 
@@ -145,6 +149,7 @@ def _print_ready(settings: Settings, data_dir: Path, tokens: str, demo: bool) ->
     console.rule("[bold green]keycase is running")
     console.print(f"  Temporal UI   {ui}/workflows")
     console.print(f"  awaiting KYC  {ui}/workflows?query=CaseStage%3D%22AWAITING_KYC%22")
+    console.print(f"  sweeps        {ui}/schedules   (detectors over the access log)")
     console.print(f"  API           {api}   (OpenAPI: {api}/docs)")
     console.print(f"  Temporal gRPC {settings.temporal_address}")
     console.print(f"  store         {settings.effective_database_url}")

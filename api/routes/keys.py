@@ -82,6 +82,8 @@ async def authorize_use(
 
     One read, no write lock: the log row is queued and committed in a batch afterwards.
     """
-    decision, entry = await decide_access(views, key_id, body.ip, body.permission)
+    decision, entry = await decide_access(
+        views, key_id, body.ip, body.permission, None, body.user_agent, body.tls_fingerprint
+    )
     access_log.submit(entry)
     return AuthorizeOut(allowed=decision.allowed, reason=decision.reason.value)
