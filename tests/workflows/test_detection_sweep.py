@@ -1,0 +1,163 @@
+"""The detection sweep on the time-skipping server: real store, real intake, real case workflow.
+
+Labelled patterns are logged into a SQLite store; a sweep counts them, runs the detectors
+and raises their hits through intake into KeyCaseWorkflow (with the fake case effects).
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from activities.detection import AlertRaiser, DetectionActivities
+from api.intake import IntakeStore
+from api.schemas import AlertStatus
+from domain.detection.hits import Hit
+from domain.detection.policy import DetectionPolicy
+from domain.detection.sweep import SweepInput, SweepResult
+from store.engine import make_engine, make_sessionmaker
+from store.group_commit import GroupCommit
+from tests.detection.loading import register, replay_requests
+from tests.detection.patterns import Pattern, labelled_patterns
+from tests.store.databases import sqlite_database
+from tests.workflows.conftest import CaseHarness
+from workflows.detection_sweep import DetectionSweepWorkflow
+
+START = datetime(2026, 3, 2, 0, 3, tzinfo=UTC)
+NOW = START + timedelta(days=2)
+
+
+class FlakyRaiser(AlertRaiser):
+    """Fails once after raising `fail_after` of shared_origin's 7 alerts: an activity dying
+    halfway through its detector's hits."""
+
+    def __init__(self, raiser: AlertRaiser, fail_after: int) -> None:
+        self.__dict__.update(raiser.__dict__)
+        self.fail_after = fail_after
+        self.raised = 0
+
+    async def raise_hit(self, hit: Hit, account_id: str, exchange: str) -> AlertStatus | None:
+        if hit.detector == "shared_origin":
+            if self.raised == self.fail_after:
+                self.fail_after = -1
+                raise RuntimeError("worker lost halfway through the alerts")
+            self.raised += 1
+        return await super().raise_hit(hit, account_id, exchange)
+
+
+@dataclass
+class Sweeps:
+    harness: CaseHarness
+    sessions: async_sessionmaker[AsyncSession]
+    raiser: AlertRaiser
+    patterns: list[Pattern]
+
+    async def run(self, raiser: AlertRaiser | None = None) -> SweepResult:
+        activities = DetectionActivities(
+            self.sessions, DetectionPolicy(), raiser or self.raiser, clock=lambda: NOW
+        )
+        async with Worker(
+            self.harness.env.client,
+            task_queue=f"{self.harness.task_queue}-sweep",
+            workflows=[DetectionSweepWorkflow],
+            activities=[
+                activities.count_access_log,
+                activities.run_detector,
+                activities.finish_sweep,
+            ],
+        ):
+            return await self.harness.env.client.execute_workflow(
+                DetectionSweepWorkflow.run,
+                SweepInput(),
+                id=f"sweep-{uuid4().hex}",
+                task_queue=f"{self.harness.task_queue}-sweep",
+            )
+
+    def alerts_of(self, key_id: str) -> list[str]:
+        facts = self.harness.store.of_type("alert.received")
+        return [f.payload["alert_id"] for f in facts if f.key_id == key_id]
+
+
+@pytest_asyncio.fixture
+async def sweeps(harness: CaseHarness, tmp_path: Path) -> AsyncIterator[Sweeps]:
+    engine = make_engine(sqlite_database(tmp_path))
+    sessions = make_sessionmaker(engine)
+    patterns = labelled_patterns(START, prefix=uuid4().hex[:6])
+    await register(sessions, patterns)
+    await replay_requests(sessions, patterns)
+    intake = IntakeStore(sessions, GroupCommit(sessions), None)
+    raiser = AlertRaiser(harness.env.client, harness.task_queue, intake)
+    yield Sweeps(harness, sessions, raiser, patterns)
+    await engine.dispose()
+
+
+def _raised(result: SweepResult) -> int:
+    return sum(d.opened + d.attached for d in result.detectors)
+
+
+async def test_sweep_opens_a_case_for_every_abusive_pattern_and_none_for_benign_ones(
+    sweeps: Sweeps,
+) -> None:
+    result = await sweeps.run()
+
+    expected = {pair for p in sweeps.patterns for pair in p.expected}
+    assert result.rows == sum(len(p.requests) for p in sweeps.patterns)
+    assert _raised(result) == sum(d.hits for d in result.detectors) == len(expected)
+    for pattern in sweeps.patterns:
+        for spec in pattern.keys:
+            raised = sweeps.alerts_of(spec.key_id)
+            detectors = {alert_id.split(".")[1] for alert_id in raised}
+            wanted = {d for d, k in pattern.expected if k == spec.key_id}
+            assert detectors == wanted, (pattern.name, spec.key_id)
+            assert len(raised) == len(wanted)
+
+
+async def test_second_sweep_over_the_same_rows_raises_nothing_new(sweeps: Sweeps) -> None:
+    first = await sweeps.run()
+    again = await sweeps.run()
+
+    assert _raised(first) > 0
+    assert again.rows == 0 and again.detectors == []
+    assert len(sweeps.harness.store.of_type("alert.received")) == _raised(first)
+
+
+async def test_sweep_failing_halfway_then_retried_raises_each_hit_once(sweeps: Sweeps) -> None:
+    flaky = FlakyRaiser(sweeps.raiser, fail_after=2)
+
+    result = await sweeps.run(flaky)
+
+    expected = {pair for p in sweeps.patterns for pair in p.expected}
+    # The retry raises all of shared_origin's hits again: intake knows the first two.
+    assert sum(d.duplicates for d in result.detectors) == 2
+    assert _raised(result) == len(expected) - 2
+    for _, key_id in expected:
+        assert len(sweeps.alerts_of(key_id)) == 1
+
+
+async def test_a_failed_sweep_leaves_its_windows_to_the_next_one(sweeps: Sweeps) -> None:
+    class Broken(AlertRaiser):
+        async def raise_hit(self, hit: Hit, account_id: str, exchange: str) -> AlertStatus | None:
+            if hit.detector == "shared_origin":
+                raise ApplicationError("intake unreachable", non_retryable=True)
+            return await super().raise_hit(hit, account_id, exchange)
+
+    broken = Broken.__new__(Broken)
+    broken.__dict__.update(sweeps.raiser.__dict__)
+    with pytest.raises(WorkflowFailureError):
+        await sweeps.run(broken)
+    retried = await sweeps.run()
+
+    expected = {pair for p in sweeps.patterns for pair in p.expected}
+    assert retried.rows == 0  # counted once, by the failed sweep
+    assert _raised(retried) == sum(1 for d, _ in expected if d == "shared_origin")
+    assert sum(d.duplicates for d in retried.detectors) == len(expected) - _raised(retried)
+    for _, key_id in expected:
+        assert len(sweeps.alerts_of(key_id)) == 1
