@@ -124,6 +124,14 @@ def _upsert(
 
 def add_tallies(connection: Connection, after_id: int, through_id: int) -> None:
     """Count the access-log rows with ids in (after_id, through_id] into both tables."""
+    for model, keys, counts in tally_queries(after_id, through_id):
+        _upsert(connection, model, keys, counts)
+
+
+def tally_queries(
+    after_id: int, through_id: int
+) -> list[tuple[type[_Counts], list[str], Select[Any]]]:
+    """The GROUP BY queries behind `add_tallies`: (table, its key columns, the query)."""
     in_range = (_LOG.id > after_id, _LOG.id <= through_id)
     seconds = _EpochSeconds(_LOG.decided_at)
     minute = (seconds // int(KEY_BUCKET.total_seconds())).label("bucket")
@@ -132,7 +140,9 @@ def add_tallies(connection: Connection, after_id: int, through_id: int) -> None:
         .where(*in_range, _LOG.network.is_not(None))
         .group_by(minute, _LOG.key_id, _LOG.network, _LOG.reason)
     )
-    _upsert(connection, KeyTallyRow, ["bucket", "key_id", "network", "reason"], per_key)
+    queries: list[tuple[type[_Counts], list[str], Select[Any]]] = [
+        (KeyTallyRow, ["bucket", "key_id", "network", "reason"], per_key)
+    ]
     ten = (seconds // int(ORIGIN_BUCKET.total_seconds())).label("bucket")
     known = (*in_range, _LOG.account_id.is_not(None))
     origins = {
@@ -145,7 +155,8 @@ def add_tallies(connection: Connection, after_id: int, through_id: int) -> None:
             .where(*known, present)
             .group_by(ten, origin, _LOG.key_id)
         )
-        _upsert(connection, OriginTallyRow, ["bucket", "kind", "origin", "key_id"], per_origin)
+        queries.append((OriginTallyRow, ["bucket", "kind", "origin", "key_id"], per_origin))
+    return queries
 
 
 def _slice_of(bucket: Any, window: timedelta, size: timedelta) -> ColumnElement[int]:
