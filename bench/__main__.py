@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import cases, http_paths
+from activities.policy import read_detection_policy
+from bench import cases, detection_stack, http_paths
 from bench.figures import Report
 from bench.processes import bench_stack
 from bench.stack import BenchStack
@@ -33,12 +34,14 @@ class Size:
     flood_alerts: int
     flood_keys: int
     scale_cases: int
+    lent_keys: int = 5  # detection: abusive bursts timed from access to case
 
 
 SIZES = {
-    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20),
-    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000),
+    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 3),
+    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 50),
 }
+SWEEP_EVERY = read_detection_policy(POLICY).detection.every
 
 Scenario = Callable[[BenchStack, Report, Size], Awaitable[None]]
 SCENARIOS: dict[str, Scenario] = {
@@ -48,6 +51,9 @@ SCENARIOS: dict[str, Scenario] = {
     "gateway": lambda s, r, z: http_paths.gateway(s, r, z.gateway_requests, z.gateway_seconds),
     "flood": lambda s, r, z: cases.flood(s, r, z.flood_alerts, z.flood_keys),
     "scale": lambda s, r, z: cases.scale(s, r, z.scale_cases),
+    "detection": lambda s, r, z: detection_stack.detection(
+        s, r, z.lent_keys, z.gateway_seconds, SWEEP_EVERY
+    ),
 }
 
 

@@ -182,7 +182,9 @@ def bench(
 ) -> None:
     store = "SQLite" if sqlite_path else "PostgreSQL"
     engine = create_engine(sync_url(url))
-    now = datetime.now(UTC).replace(microsecond=0)
+    # On a ten-minute boundary, so the minute of traffic fills one bucket of each table.
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    now -= timedelta(minutes=now.minute % 10)
     first = now - 7 * DAY
     people = population(size.keys, first + 3 * DAY)
     _register(engine, people, now)

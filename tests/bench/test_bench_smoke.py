@@ -19,8 +19,16 @@ async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> N
     report = await run(SIZES["smoke"], [], tmp_path)
 
     scenarios = {f.scenario for f in report.figures}
-    assert scenarios == {"case cost", "time to act", "alert intake", "gateway", "flood", "scale"}
-    assert len(SCENARIOS) == 6
+    assert scenarios == {
+        "case cost",
+        "time to act",
+        "alert intake",
+        "gateway",
+        "flood",
+        "scale",
+        "detection",
+    }
+    assert len(SCENARIOS) == 7
     assert all(not math.isnan(f.value) and f.value >= 0 for f in report.figures)
     checks = {(f.scenario, f.name): f for f in report.figures}
     assert checks[("case cost", "cases ending EXPIRED")].ok
