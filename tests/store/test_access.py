@@ -124,8 +124,10 @@ async def test_writer_rows_read_back_exactly_as_decided(sessions: Sessions) -> N
             *await access_entries(session, "key-1", T0),
             *await access_entries(session, "nope", T0),
         ]
-    columns = ("key_id", "account_id", "ip", "permission", "allowed", "reason", "decided_at")
-    columns += ("user_agent", "tls_fingerprint", "network")
+    columns = (
+        *("key_id", "account_id", "ip", "permission", "allowed", "reason", "decided_at"),
+        *("user_agent", "tls_fingerprint", "network"),
+    )
     assert [{c: getattr(e, c) for c in columns} for e in logged] == [allowed[1], unknown[1]]
     assert (logged[0].user_agent, logged[0].network) == ("bot/1", "203.0.113.0/24")
     assert logged[0].decided_at == T0 and logged[0].decided_at.tzinfo is not None
