@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from domain.detection import detectors
 from domain.detection.hits import Hit
 from domain.detection.policy import (
+    ClientDriftPolicy,
     DetectionPolicy,
     DetectorName,
     ManyNetworksPolicy,
@@ -20,7 +21,7 @@ from domain.detection.policy import (
 )
 from domain.detection.windows import windows_touching
 from domain.gateway import GatewayReason
-from store.access_tallies import key_tallies, origin_tallies
+from store.access_tallies import key_origin_tallies, key_tallies, origin_tallies
 
 CHUNK_WINDOWS = 96  # windows per query: two days of 30-minute windows
 
@@ -61,6 +62,11 @@ def detect(
             min_denials=settings.min_denials,
         )
         return detectors.whitelist_probing(settings, tallies, windows)
+    if isinstance(settings, ClientDriftPolicy):
+        tallies = key_origin_tallies(
+            connection, settings.window, slices, kind="tls", min_origins=settings.min_fingerprints
+        )
+        return detectors.client_drift(settings, tallies, windows)
     assert isinstance(settings, SharedOriginPolicy)
     tallies = origin_tallies(
         connection,

@@ -46,4 +46,5 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "Severity": "Keyword",
     "AssignedTo": "Keyword",
     "KycDeadline": "Datetime",
+    "DetectorHits": "Int",  # on detection sweeps: `DetectorHits > 0` lists those that found any
 }

@@ -246,6 +246,28 @@ def origin_tallies(
     return _tallies(connection, statement)
 
 
+def key_origin_tallies(
+    connection: Connection, window: timedelta, slices: range, *, kind: str, min_origins: int
+) -> list[Tally]:
+    """Per-slice tallies of the keys used from `min_origins` or more origins of one kind."""
+    t = OriginTallyRow.__table__
+    where = [*_bucket_range(t.c.bucket, window, ORIGIN_BUCKET, slices), t.c.kind == kind]
+    candidates = (
+        select(t.c.key_id)
+        .where(*where)
+        .group_by(t.c.key_id)
+        .having(func.count(t.c.origin.distinct()) >= min_origins)
+    )
+    slice_ = _slice_of(t.c.bucket, window, ORIGIN_BUCKET)
+    facet = (t.c.kind + literal(":") + t.c.origin).label("facet")
+    statement = (
+        select(slice_, t.c.key_id, *_sums(t)[:1], facet, *_sums(t)[1:], literal(0))
+        .where(*where, t.c.key_id.in_(candidates.scalar_subquery()))
+        .group_by(slice_, t.c.key_id, t.c.kind, t.c.origin)
+    )
+    return _tallies(connection, statement)
+
+
 def drop_tallies_before(connection: Connection, before: datetime) -> None:
     """Forget the counts of minutes before `before` (retention)."""
     seconds = int(before.timestamp())

@@ -9,7 +9,7 @@ sweep that fails or is skipped leaves the next one exactly where to start.
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
     from domain.detection.policy import DETECTOR_NAMES
@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         SweepResult,
     )
 
+DETECTOR_HITS = SearchAttributeKey.for_int("DetectorHits")  # domain.ids.SEARCH_ATTRIBUTES
 # A few tries, then the sweep fails and the next scheduled one takes over from the store.
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=5)
 COUNT_TIMEOUT = timedelta(minutes=2)
@@ -75,4 +76,21 @@ class DetectionSweepWorkflow:
             start_to_close_timeout=FINISH_TIMEOUT,
             retry_policy=RETRY,
         )
+        hits = sum(r.hits for r in results)
+        workflow.upsert_search_attributes([DETECTOR_HITS.value_set(hits)])
+        workflow.set_current_details(_details(rows, results, finished.pruned))
         return SweepResult(rows=rows, detectors=results, pruned=finished.pruned)
+
+
+def _details(rows: int, results: list[DetectResult], pruned: int) -> str:
+    """What the sweep did, as the UI shows it (markdown)."""
+    lines = [f"**{rows:,}** access-log rows counted, **{pruned:,}** pruned", ""]
+    lines += [
+        "| detector | hits | opened | attached | duplicates | refused |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.detector} | {r.hits} | {r.opened} | {r.attached} | {r.duplicates} | {r.refused} |"
+        for r in results
+    ]
+    return "\n".join(lines)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from domain.alerts import AlertKind
 from domain.detection.hits import Hit, base_evidence, listed, row_span
 from domain.detection.policy import (
+    ClientDriftPolicy,
     ManyNetworksPolicy,
     SharedOriginPolicy,
     WhitelistProbingPolicy,
@@ -44,15 +45,34 @@ def whitelist_probing(
     return _per_key("whitelist_probing", policy, thresholds, tallies, windows, hit)
 
 
+def client_drift(policy: ClientDriftPolicy, tallies: Iterable[Tally], windows: range) -> list[Hit]:
+    """A key used with at least `min_fingerprints` JA4 fingerprints in one window.
+
+    The tallies are the key's `tls:` origins (the store selects them)."""
+
+    def hit(inside: list[Tally]) -> bool:
+        return len({t.facet for t in inside}) >= policy.min_fingerprints
+
+    thresholds = {"min_fingerprints": policy.min_fingerprints, "window": policy.window}
+    return _per_key("client_drift", policy, thresholds, tallies, windows, hit)
+
+
+_KINDS = {
+    "many_networks": (AlertKind.KEY_SHARING, "networks"),
+    "whitelist_probing": (AlertKind.IP_ANOMALY, "networks"),
+    "client_drift": (AlertKind.KEY_SHARING, "fingerprints"),
+}
+
+
 def _per_key(
     name: str,
-    policy: ManyNetworksPolicy | WhitelistProbingPolicy,
+    policy: ManyNetworksPolicy | WhitelistProbingPolicy | ClientDriftPolicy,
     thresholds: dict[str, object],
     tallies: Iterable[Tally],
     windows: range,
     hit: Callable[[list[Tally]], bool],
 ) -> list[Hit]:
-    kind = AlertKind.KEY_SHARING if name == "many_networks" else AlertKind.IP_ANOMALY
+    kind, facets = _KINDS[name]
     found: list[Hit] = []
     for key_id, slices in by_slice(tallies, lambda t: t.key_id).items():
         for k, inside, before in hitting(slices, windows, hit):
@@ -60,12 +80,13 @@ def _per_key(
                 continue  # the episode was reported for the window before
             start = window_start(k, policy.window)
             evidence = base_evidence(name, policy.version, thresholds, start, start + policy.window)
+            seen = {t.facet.removeprefix("tls:") for t in inside}
             evidence["counts"] = {
-                "networks": len({t.facet for t in inside}),
+                facets: len(seen),
                 "requests": sum(t.hits for t in inside),
                 "denied": sum(t.denied for t in inside),
             }
-            evidence["networks"] = listed({t.facet for t in inside})
+            evidence[facets] = listed(seen)
             evidence.update(row_span(inside))
             found.append(
                 Hit(

@@ -79,16 +79,37 @@ class SharedOriginPolicy(DetectorPolicy):
         return self
 
 
+class ClientDriftPolicy(DetectorPolicy):
+    """One key used with at least `min_fingerprints` distinct JA4 fingerprints in the window.
+
+    What the other detectors cannot see: a borrower let in through the owner's own
+    whitelisted server (one network, one account, every request allowed)."""
+
+    window: IsoDuration = timedelta(hours=1)
+    min_fingerprints: int = Field(default=3, ge=2, le=1000)
+    severity: Severity = Severity.LOW
+
+    @property
+    def bucket(self) -> timedelta:
+        return ORIGIN_BUCKET
+
+
 class Detectors(_Table):
     """One table per detector; each left out keeps its defaults."""
 
     many_networks: ManyNetworksPolicy = ManyNetworksPolicy()
     whitelist_probing: WhitelistProbingPolicy = WhitelistProbingPolicy()
     shared_origin: SharedOriginPolicy = SharedOriginPolicy()
+    client_drift: ClientDriftPolicy = ClientDriftPolicy()
 
 
-DetectorName = Literal["many_networks", "whitelist_probing", "shared_origin"]
-DETECTOR_NAMES: tuple[DetectorName, ...] = ("many_networks", "whitelist_probing", "shared_origin")
+DetectorName = Literal["many_networks", "whitelist_probing", "shared_origin", "client_drift"]
+DETECTOR_NAMES: tuple[DetectorName, ...] = (
+    "many_networks",
+    "whitelist_probing",
+    "shared_origin",
+    "client_drift",
+)
 
 
 class SweepPolicy(_Table):

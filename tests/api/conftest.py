@@ -46,6 +46,7 @@ def _search_attribute_keys() -> list[SearchAttributeKey[Any]]:
     makers: dict[str, Callable[[str], SearchAttributeKey[Any]]] = {
         "Keyword": SearchAttributeKey.for_keyword,
         "Datetime": SearchAttributeKey.for_datetime,
+        "Int": SearchAttributeKey.for_int,
     }
     return [makers[kind](name) for name, kind in SEARCH_ATTRIBUTES.items()]
 

@@ -47,7 +47,7 @@ def ja4(n: int) -> str:
 def labelled_patterns(
     start: datetime, prefix: str = "p", day: timedelta = timedelta(days=1)
 ) -> list[Pattern]:
-    """Four benign and four abusive patterns, beginning at `start`; `day` shortens "all day"."""
+    """Five benign and five abusive patterns, beginning at `start`; `day` shortens "all day"."""
     p = prefix
     patterns: list[Pattern] = []
 
@@ -84,6 +84,13 @@ def labelled_patterns(
         retry.requests.append(Request(k, "198.51.100.77", start + timedelta(seconds=i / 4), ja4(4)))
     patterns.append(retry)
 
+    upgrade = Pattern("client-upgrade", abusive=False)
+    k = key(upgrade, 1, "a", ["198.51.100.90"])
+    for i in range(steps):  # the owner's bot moves to a new TLS library halfway through the day
+        fingerprint = ja4(20) if i < steps // 2 else ja4(21)
+        upgrade.requests.append(Request(k, "198.51.100.90", start + day * i / steps, fingerprint))
+    patterns.append(upgrade)
+
     five = Pattern("five-networks", abusive=True)
     k = key(five, 1, "a", ["100.64.1.1"])
     for i, ip in enumerate(["100.64.1.1", "100.65.2.2", "100.66.3.3", "100.67.4.4", "100.68.5.5"]):
@@ -118,4 +125,12 @@ def labelled_patterns(
             tls.requests.append(Request(k, ip, at, ja4(7)))
         tls.expected.add(("shared_origin", k))
     patterns.append(tls)
+
+    proxied = Pattern("proxied-clients", abusive=True)
+    k = key(proxied, 1, "a", ["100.95.0.5"])
+    for i in range(12):  # the owner's server lets two borrowers' bots through
+        at = start + timedelta(minutes=2 * i)
+        proxied.requests.append(Request(k, "100.95.0.5", at, ja4(30 + i % 3)))
+    proxied.expected.add(("client_drift", k))
+    patterns.append(proxied)
     return patterns

@@ -13,7 +13,7 @@ from uuid import uuid4
 import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
@@ -29,7 +29,7 @@ from tests.detection.loading import register, replay_requests
 from tests.detection.patterns import Pattern, labelled_patterns
 from tests.store.databases import sqlite_database
 from tests.workflows.conftest import CaseHarness
-from workflows.detection_sweep import DetectionSweepWorkflow
+from workflows.detection_sweep import DETECTOR_HITS, DetectionSweepWorkflow
 
 START = datetime(2026, 3, 2, 0, 3, tzinfo=UTC)
 NOW = START + timedelta(days=2)
@@ -59,6 +59,7 @@ class Sweeps:
     sessions: async_sessionmaker[AsyncSession]
     raiser: AlertRaiser
     patterns: list[Pattern]
+    last: WorkflowHandle[DetectionSweepWorkflow, SweepResult] | None = None
 
     async def run(self, raiser: AlertRaiser | None = None) -> SweepResult:
         activities = DetectionActivities(
@@ -74,12 +75,13 @@ class Sweeps:
                 activities.finish_sweep,
             ],
         ):
-            return await self.harness.env.client.execute_workflow(
+            self.last = await self.harness.env.client.start_workflow(
                 DetectionSweepWorkflow.run,
                 SweepInput(),
                 id=f"sweep-{uuid4().hex}",
                 task_queue=f"{self.harness.task_queue}-sweep",
             )
+            return await self.last.result()
 
     def alerts_of(self, key_id: str) -> list[str]:
         facts = self.harness.store.of_type("alert.received")
@@ -109,6 +111,9 @@ async def test_sweep_opens_a_case_for_every_abusive_pattern_and_none_for_benign_
     result = await sweeps.run()
 
     expected = {pair for p in sweeps.patterns for pair in p.expected}
+    assert sweeps.last is not None
+    described = await sweeps.last.describe()
+    assert described.typed_search_attributes.get(DETECTOR_HITS) == len(expected)
     assert result.rows == sum(len(p.requests) for p in sweeps.patterns)
     assert _raised(result) == sum(d.hits for d in result.detectors) == len(expected)
     for pattern in sweeps.patterns:
