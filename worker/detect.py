@@ -21,19 +21,14 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
-from activities.detection_runs import chunks, detect, windows_of
-from activities.policy import read_detection_policy
 from config.settings import Settings
 from domain.detection.hits import Hit
 from domain.detection.policy import DETECTOR_NAMES, DetectionPolicy
 from domain.policy import PolicyError, format_iso_duration, parse_iso_duration
-from store.core_work import CoreWork
-from store.engine import make_engine, make_sessionmaker
-from store.sweep_state import count_new_rows
-from worker.sweep_schedule import ensure_sweep_schedule
+
+# The store, Temporal and the activities are imported where they are used: every
+# `keycase` command loads this module, and they would cost each of them ~0.6 s.
 
 detect_app = typer.Typer(help="Detectors over the gateway's access log.", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)
@@ -61,6 +56,11 @@ def schedule() -> None:
 
 
 async def _ensure(settings: Settings, every: timedelta) -> bool:
+    from temporalio.client import Client
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    from worker.sweep_schedule import ensure_sweep_schedule
+
     client = await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
@@ -100,6 +100,11 @@ async def run_backtest(
     database_url: str, policy: DetectionPolicy, first: datetime, last: datetime
 ) -> Backtest:
     """Count what the sweeps have not, then every enabled detector over [first, last]."""
+    from activities.detection_runs import chunks, detect, windows_of
+    from store.core_work import CoreWork
+    from store.engine import make_engine, make_sessionmaker
+    from store.sweep_state import count_new_rows
+
     engine = make_engine(database_url)
     work = CoreWork(make_sessionmaker(engine))
     result = Backtest()
@@ -178,6 +183,8 @@ def hits_table(hits: list[Hit], limit: int = 50) -> Table:
 
 
 def _policy(path: Path | None) -> DetectionPolicy:
+    from activities.policy import read_detection_policy
+
     try:
         return read_detection_policy(path)
     except PolicyError as error:
