@@ -11,7 +11,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from domain.alerts import Severity
-from domain.policy import IsoDuration, PolicyError, policy_problems
+from domain.policy import IsoDuration, PolicyError, format_iso_duration, policy_problems
 
 KEY_BUCKET = timedelta(minutes=1)  # key, network and decision counts, per minute
 ORIGIN_BUCKET = timedelta(minutes=10)  # origin and key counts: windows of hours, not minutes
@@ -140,6 +140,14 @@ class DetectionPolicy(_Table):
 
     detection: SweepPolicy = SweepPolicy()
     detectors: Detectors = Detectors()
+
+    @model_validator(mode="after")
+    def _retention_covers_windows(self) -> Self:
+        longest = max(self.detector(name).window for name in DETECTOR_NAMES)
+        if self.detection.retention < longest:
+            window = format_iso_duration(longest)
+            raise ValueError(f"detection.retention must be at least the longest window ({window})")
+        return self
 
     def detector(self, name: DetectorName) -> DetectorPolicy:
         """One detector's table."""

@@ -130,6 +130,10 @@ def test_shipped_policy_has_the_documented_detector_defaults() -> None:
         ("[detectors.whitelist_probing]\nthreshold = 5", "detectors.whitelist_probing.threshold"),
         ("[detectors.lent_keys]\nversion = 1", "detectors.lent_keys"),
         ('[detection]\nevery = "PT0S"', "detection"),
+        (
+            '[detection]\nretention = "P1D"\n[detectors.shared_origin]\nwindow = "P2D"',
+            r"\(top level\): Value error, detection.retention",
+        ),
     ],
 )
 def test_a_bad_detector_table_fails_naming_the_field(table: str, field: str) -> None:
