@@ -4,6 +4,7 @@ Labelled patterns are logged into a SQLite store; a sweep counts them, runs the 
 and raises their hits through intake into KeyCaseWorkflow (with the fake case effects).
 """
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.detection import AlertRaiser, DetectionActivities
@@ -23,6 +25,7 @@ from api.schemas import AlertStatus
 from domain.detection.hits import Hit
 from domain.detection.policy import DETECTOR_NAMES, DetectionPolicy
 from domain.detection.sweep import SweepInput, SweepResult
+from domain.ids import case_workflow_id
 from store.engine import make_engine, make_sessionmaker
 from store.group_commit import GroupCommit
 from tests.detection.loading import register, replay_requests
@@ -99,6 +102,11 @@ async def sweeps(harness: CaseHarness, tmp_path: Path) -> AsyncIterator[Sweeps]:
     raiser = AlertRaiser(harness.env.client, harness.task_queue, intake)
     yield Sweeps(harness, sessions, raiser, patterns)
     await engine.dispose()
+    # The cases intake opened: left running, their timers would stop the shared server
+    # skipping time for the tests after these (see tests/workflows/conftest.py).
+    for spec in (k for p in patterns for k in p.keys):
+        with contextlib.suppress(RPCError):
+            await harness.env.client.get_workflow_handle(case_workflow_id(spec.key_id)).terminate()
 
 
 def _raised(result: SweepResult) -> int:
