@@ -17,6 +17,12 @@ from temporalio.client import ScheduleOverlapPolicy
 from domain.detection.sweep import SWEEP_SCHEDULE_ID
 from tests.detection.patterns import Pattern, labelled_patterns
 from tests.e2e.stack import RunningStack, running_stack
+from tests.store.databases import (
+    BACKENDS,
+    drop_postgres_schema,
+    postgres_schema,
+    postgres_url_or_skip,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -24,11 +30,23 @@ SWEEP_SECONDS = 2.0  # tests/e2e/policy.toml [detection] every
 _runs = itertools.count(1)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
+@pytest_asyncio.fixture(scope="module", loop_scope="session", params=BACKENDS)
+async def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RunningStack]:
+    """The stack on SQLite, and on PostgreSQL (a schema of its own) when one is configured."""
     data_dir: Path = tmp_path_factory.mktemp("keycase-detection-e2e")
-    async with running_stack(data_dir, workers=1, sweeps=True) as running:
-        yield running
+    if request.param == "sqlite":
+        async with running_stack(data_dir, workers=1, sweeps=True) as running:
+            yield running
+        return
+    base = postgres_url_or_skip()
+    schema, url = postgres_schema(base)
+    try:
+        async with running_stack(data_dir, workers=1, database_url=url, sweeps=True) as running:
+            yield running
+    finally:
+        drop_postgres_schema(base, schema)
 
 
 async def register(stack: RunningStack, pattern: Pattern) -> None:
