@@ -14,22 +14,22 @@ import argparse
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, create_engine, func, select, text
 
 from activities.detection_runs import chunks, detect, windows_of
+from bench.engines import polars_grouping, sql_grouping
 from bench.figures import Report
-from bench.traffic import Population, population, rows
+from bench.traffic import load_rows, population, register_population, rows
 from domain.detection.policy import DETECTOR_NAMES, DetectionPolicy
-from store.access_tallies import KeyTallyRow, OriginTallyRow, tally_queries
+from store.access_tallies import KeyTallyRow, OriginTallyRow
 from store.migrate import sync_url, upgrade
-from store.models import AccessLogEntry, Account, ApiKey
+from store.models import AccessLogEntry
 from store.sweep_state import count_new_rows, finish_span, pending_span
 from tests.store.databases import drop_postgres_schema, postgres_schema
 
@@ -52,50 +52,6 @@ def timed(work: Callable[[], T]) -> tuple[T, float]:
     started = time.perf_counter()
     result = work()
     return result, time.perf_counter() - started
-
-
-def _register(engine: Engine, people: Population, now: datetime) -> None:
-    specs = people.keys + [k for p in people.patterns for k in p.keys]
-    with engine.begin() as c:
-        c.execute(
-            insert(Account),
-            [
-                {
-                    "account_id": a,
-                    "email": "owner@example.com",
-                    "phone": "+821012345678",
-                    "locale": "ko",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for a in sorted({k.account_id for k in specs})
-            ],
-        )
-        c.execute(
-            insert(ApiKey),
-            [
-                {
-                    "key_id": k.key_id,
-                    "account_id": k.account_id,
-                    "exchange": "upbit",
-                    "permissions": ["read", "trade"],
-                    "status": "ACTIVE",
-                    "allowed_ips": k.allowed_ips,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for k in specs
-            ],
-        )
-
-
-def _load(engine: Engine, batch: Iterator[dict[str, Any]]) -> int:
-    total = 0
-    while piece := list(islice(batch, 10_000)):
-        with engine.begin() as c:
-            c.execute(insert(AccessLogEntry), piece)
-        total += len(piece)
-    return total
 
 
 def _count_all(engine: Engine, now: datetime) -> int:
@@ -132,60 +88,6 @@ def _disk(engine: Engine, path: Path | None) -> float:
     return float(size or 0)
 
 
-def _polars_counting(engine: Engine) -> tuple[int, float]:
-    """The counting step done by Polars: rows fetched out of the store and grouped there."""
-    import polars as pl
-
-    columns = [
-        "id",
-        "key_id",
-        "account_id",
-        "network",
-        "reason",
-        "decided_at",
-        "ip",
-        "tls_fingerprint",
-    ]
-
-    def work() -> int:
-        with engine.connect() as c:
-            fetched = c.execute(select(*(AccessLogEntry.__table__.c[n] for n in columns))).all()
-        frame = pl.DataFrame([tuple(r) for r in fetched], schema=columns, orient="row")
-        frame = frame.with_columns(pl.col("decided_at").dt.epoch("s").alias("epoch"))
-        aggregates = [
-            pl.len().alias("hits"),
-            pl.col("id").min().alias("first_id"),
-            pl.col("id").max().alias("last_id"),
-            pl.col("decided_at").min().alias("first_at"),
-            pl.col("decided_at").max().alias("last_at"),
-        ]
-        per_key = (
-            frame.filter(pl.col("network").is_not_null())
-            .group_by((pl.col("epoch") // 60).alias("bucket"), "key_id", "network", "reason")
-            .agg(aggregates)
-        )
-        per_ip = frame.group_by((pl.col("epoch") // 600).alias("bucket"), "ip", "key_id").agg(
-            aggregates
-        )
-        per_tls = (
-            frame.filter(pl.col("tls_fingerprint").is_not_null())
-            .group_by((pl.col("epoch") // 600).alias("bucket"), "tls_fingerprint", "key_id")
-            .agg(aggregates)
-        )
-        return per_key.height + per_ip.height + per_tls.height
-
-    return timed(work)
-
-
-def _sql_grouping(engine: Engine) -> int:
-    """The counting step's GROUP BY queries run in the store, only their sizes fetched."""
-    with engine.connect() as c:
-        return sum(
-            c.execute(select(func.count()).select_from(q.subquery())).scalar() or 0
-            for _, _, q in tally_queries(0, 2**62)
-        )
-
-
 def bench(
     url: str, sqlite_path: Path | None, size: Size, report: Report, engines: list[str]
 ) -> None:
@@ -196,9 +98,9 @@ def bench(
     now -= timedelta(minutes=now.minute % 10)
     first = now - 7 * DAY
     people = population(size.keys, first + 3 * DAY)
-    _register(engine, people, now)
+    register_population(engine, people, now)
     before = _disk(engine, sqlite_path)
-    loaded, seconds = timed(lambda: _load(engine, rows(people, first, 7 * DAY, size.rows)))
+    loaded, seconds = timed(lambda: load_rows(engine, rows(people, first, 7 * DAY, size.rows)))
     print(f"  {store}: {loaded:,} rows loaded in {seconds:.1f}s")
     name = f"detection ({store})"
 
@@ -229,7 +131,7 @@ def bench(
 
     # One minute of traffic at `rate` requests per second, then one sweep's store work.
     disk_before_minute = _disk(engine, sqlite_path)
-    minute = _load(engine, rows(people, now, timedelta(minutes=1), size.rate * 60, seed=12))
+    minute = load_rows(engine, rows(people, now, timedelta(minutes=1), size.rate * 60, seed=12))
     later = now + timedelta(minutes=2)
 
     def sweep() -> dict[str, int]:
@@ -266,9 +168,9 @@ def bench(
     if "polars" in engines:
         # Grouping alone, both ways (nothing written back), then the store's whole step.
         everything = loaded + minute
-        _, seconds = _polars_counting(engine)
+        _, seconds = polars_grouping(engine)
         report.add(name, "grouping: Polars, rows fetched out", everything / seconds, "rows/s")
-        _, seconds = timed(lambda: _sql_grouping(engine))
+        _, seconds = timed(lambda: sql_grouping(engine))
         report.add(name, "grouping: store SQL in place", everything / seconds, "rows/s")
         report.add(name, "counting: store SQL, tallies written", counted / counting, "rows/s")
     engine.dispose()

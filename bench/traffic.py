@@ -10,12 +10,16 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
+
+from sqlalchemy import Engine, insert
 
 from domain.detection.networks import network_of
 from domain.gateway import KeyView, decide
 from domain.keys import KeyStatus, Permission
 from domain.network import normalise_whitelist
+from store.models import AccessLogEntry, Account, ApiKey
 from tests.detection.patterns import KeySpec, Pattern, ja4, labelled_patterns
 
 ACCOUNTS_PER_CLIENT = 100  # twice shared_origin's default max_accounts
@@ -97,3 +101,49 @@ def _row(view: KeyView, key_id: str, ip: str, at: datetime, tls: str | None) -> 
         "tls_fingerprint": tls,
         "network": network_of(decision.ip),
     }
+
+
+def register_population(engine: Engine, people: Population, now: datetime) -> None:
+    """Every account and key of the population and its patterns, straight into the registry."""
+    specs = people.keys + [k for p in people.patterns for k in p.keys]
+    with engine.begin() as c:
+        c.execute(
+            insert(Account),
+            [
+                {
+                    "account_id": a,
+                    "email": "owner@example.com",
+                    "phone": "+821012345678",
+                    "locale": "ko",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for a in sorted({k.account_id for k in specs})
+            ],
+        )
+        c.execute(
+            insert(ApiKey),
+            [
+                {
+                    "key_id": k.key_id,
+                    "account_id": k.account_id,
+                    "exchange": "upbit",
+                    "permissions": ["read", "trade"],
+                    "status": "ACTIVE",
+                    "allowed_ips": k.allowed_ips,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for k in specs
+            ],
+        )
+
+
+def load_rows(engine: Engine, batch: Iterator[dict[str, Any]]) -> int:
+    """Insert access-log rows in transactions of 10,000; how many there were."""
+    total = 0
+    while piece := list(islice(batch, 10_000)):
+        with engine.begin() as c:
+            c.execute(insert(AccessLogEntry), piece)
+        total += len(piece)
+    return total

@@ -1,17 +1,16 @@
 """The detectors' input: per-minute counts of the access log, kept beside it.
 
-    added = add_tallies(connection, after_id, through_id)       # rows (after, through] counted
-    rows = key_tallies(connection, window, slices, min_networks=3)   # one query per chunk
+    add_tallies(connection, after_id, through_id)      # rows (after, through] counted
+    drop_tallies_before(connection, cutoff)            # retention
 
 `access_key_tallies` counts requests per minute, key, network and decision, and
 `access_origin_tallies` per ten minutes, origin (IP or TLS fingerprint) and key, so the
 detectors read rows that grow with keys and origins, never with requests. Counting is one
 `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE` per table over a range of access-log
-ids, in the caller's transaction; reading sums them per half window (a slice) in SQL and
-returns only the subjects that can reach the detector's threshold.
+ids, in the caller's transaction. `store.tally_reads` reads them back per window.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -31,8 +30,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
 
 from domain.detection.policy import KEY_BUCKET, ORIGIN_BUCKET
-from domain.detection.tallies import Tally
-from domain.detection.windows import slice_seconds
 from store.base import Base, UTCDateTime, insert_into
 from store.models import AccessLogEntry
 
@@ -157,115 +154,6 @@ def tally_queries(
         )
         queries.append((OriginTallyRow, ["bucket", "kind", "origin", "key_id"], per_origin))
     return queries
-
-
-def _slice_of(bucket: Any, window: timedelta, size: timedelta) -> ColumnElement[int]:
-    per_slice = slice_seconds(window) // int(size.total_seconds())
-    return (bucket // per_slice).label("slice")  # type: ignore[no-any-return]
-
-
-def _bucket_range(
-    bucket: Any, window: timedelta, size: timedelta, slices: range
-) -> tuple[Any, ...]:
-    per_slice = slice_seconds(window) // int(size.total_seconds())
-    return (bucket >= slices.start * per_slice, bucket < slices.stop * per_slice)
-
-
-def _tallies(connection: Connection, statement: Select[Any]) -> list[Tally]:
-    return [Tally(*row) for row in connection.execute(statement)]
-
-
-def _sums(table: Any) -> list[ColumnElement[Any]]:
-    return [
-        func.max(table.c.account_id),
-        func.sum(table.c.hits),
-        func.min(table.c.first_id),
-        func.max(table.c.last_id),
-        func.min(table.c.first_at, type_=UTCDateTime()),
-        func.max(table.c.last_at, type_=UTCDateTime()),
-    ]
-
-
-def key_tallies(
-    connection: Connection,
-    window: timedelta,
-    slices: range,
-    *,
-    min_networks: int | None = None,
-    denials_of: str | None = None,
-    min_denials: int | None = None,
-) -> list[Tally]:
-    """Per-slice tallies of keys from any network (`min_networks`) or with one reason's
-    denials (`denials_of`, `min_denials`), for the keys that reach the threshold in `slices`."""
-    t = KeyTallyRow.__table__
-    where = [*_bucket_range(t.c.bucket, window, KEY_BUCKET, slices)]
-    if denials_of is not None:
-        where.append(t.c.reason == denials_of)
-    enough = (
-        func.count(t.c.network.distinct()) >= (min_networks or 1)
-        if denials_of is None
-        else func.sum(t.c.hits) >= (min_denials or 1)
-    )
-    candidates = select(t.c.key_id).where(*where).group_by(t.c.key_id).having(enough)
-    slice_ = _slice_of(t.c.bucket, window, KEY_BUCKET)
-    denied = func.sum(case((t.c.reason == "allowed", 0), else_=t.c.hits))
-    statement = (
-        select(slice_, t.c.key_id, *_sums(t)[:1], t.c.network, *_sums(t)[1:], denied)
-        .where(*where, t.c.key_id.in_(candidates.scalar_subquery()))
-        .group_by(slice_, t.c.key_id, t.c.network)
-    )
-    return _tallies(connection, statement)
-
-
-def origin_tallies(
-    connection: Connection,
-    window: timedelta,
-    slices: range,
-    *,
-    kinds: tuple[str, ...],
-    min_accounts: int,
-) -> list[Tally]:
-    """Per-slice tallies of keys behind the origins used with `min_accounts` accounts or more."""
-    t = OriginTallyRow.__table__
-    where = [*_bucket_range(t.c.bucket, window, ORIGIN_BUCKET, slices), t.c.kind.in_(kinds)]
-    candidates = (
-        select(t.c.kind, t.c.origin)
-        .where(*where)
-        .group_by(t.c.kind, t.c.origin)
-        .having(func.count(t.c.account_id.distinct()) >= min_accounts)
-        .subquery()
-    )
-    slice_ = _slice_of(t.c.bucket, window, ORIGIN_BUCKET)
-    facet = (t.c.kind + literal(":") + t.c.origin).label("facet")
-    statement = (
-        select(slice_, t.c.key_id, *_sums(t)[:1], facet, *_sums(t)[1:], literal(0))
-        .join(candidates, (candidates.c.kind == t.c.kind) & (candidates.c.origin == t.c.origin))
-        .where(*where)
-        .group_by(slice_, t.c.key_id, t.c.kind, t.c.origin)
-    )
-    return _tallies(connection, statement)
-
-
-def key_origin_tallies(
-    connection: Connection, window: timedelta, slices: range, *, kind: str, min_origins: int
-) -> list[Tally]:
-    """Per-slice tallies of the keys used from `min_origins` or more origins of one kind."""
-    t = OriginTallyRow.__table__
-    where = [*_bucket_range(t.c.bucket, window, ORIGIN_BUCKET, slices), t.c.kind == kind]
-    candidates = (
-        select(t.c.key_id)
-        .where(*where)
-        .group_by(t.c.key_id)
-        .having(func.count(t.c.origin.distinct()) >= min_origins)
-    )
-    slice_ = _slice_of(t.c.bucket, window, ORIGIN_BUCKET)
-    facet = (t.c.kind + literal(":") + t.c.origin).label("facet")
-    statement = (
-        select(slice_, t.c.key_id, *_sums(t)[:1], facet, *_sums(t)[1:], literal(0))
-        .where(*where, t.c.key_id.in_(candidates.scalar_subquery()))
-        .group_by(slice_, t.c.key_id, t.c.kind, t.c.origin)
-    )
-    return _tallies(connection, statement)
 
 
 def drop_tallies_before(connection: Connection, before: datetime) -> None:
