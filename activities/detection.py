@@ -101,7 +101,8 @@ class DetectionActivities:
         name = request.detector
         windows = windows_of(self._policy, name, request.span_first, request.span_last)
         hits: list[Hit] = []
-        for chunk in chunks(windows):
+        for n, chunk in enumerate(chunks(windows)):
+            activity.heartbeat(f"chunk {n}")
             hits += await self._work.read(
                 partial(detect, policy=self._policy, name=name, windows=chunk)
             )
@@ -109,7 +110,7 @@ class DetectionActivities:
         counts = {status: 0 for status in AlertStatus}
         refused = 0
         for n, hit in enumerate(hits):
-            activity.heartbeat(n)
+            activity.heartbeat(f"alert {n}")
             owner = owners.get(hit.key_id)
             status = None if owner is None else await self._raiser.raise_hit(hit, *owner)
             if status is None:

@@ -121,8 +121,9 @@ class SweepPolicy(_Table):
     retention: IsoDuration = timedelta(days=90)
     # Rows per counting round: one write transaction each (on SQLite ~0.6 s of the lock).
     max_rows_per_ingest: int = Field(default=50_000, ge=100, le=10_000_000)
-    prune_batch: int = Field(default=5_000, ge=1, le=1_000_000)
-    prune_batches_per_sweep: int = Field(default=20, ge=1, le=10_000)
+    # Up to a million rows a sweep: a minute at 16,000 requests/s, so pruning keeps up.
+    prune_batch: int = Field(default=10_000, ge=1, le=1_000_000)
+    prune_batches_per_sweep: int = Field(default=100, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _positive(self) -> Self:
