@@ -6,7 +6,7 @@ The e2e policy sweeps every two seconds; the stack's Schedule is made as `keycas
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from tests.store.databases import (
     postgres_schema,
     postgres_url_or_skip,
 )
+from worker.sweep_schedule import ensure_sweep_schedule
 
 pytestmark = pytest.mark.e2e
 
@@ -133,8 +134,10 @@ async def test_key_used_from_five_networks_opens_a_case_with_evidence_benign_one
 async def test_the_sweep_schedule_skips_overlaps_at_the_policy_interval(
     stack: RunningStack,
 ) -> None:
+    again = await ensure_sweep_schedule(stack.temporal, "keycase", timedelta(seconds=SWEEP_SECONDS))
     described = await stack.temporal.get_schedule_handle(SWEEP_SCHEDULE_ID).describe()
 
+    assert again is False  # made by the stack already: updated in place, not made twice
     assert described.schedule.policy.overlap is ScheduleOverlapPolicy.SKIP
     assert [i.every.total_seconds() for i in described.schedule.spec.intervals] == [SWEEP_SECONDS]
     assert described.info.num_actions >= 1
