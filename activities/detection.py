@@ -70,7 +70,7 @@ class DetectionActivities:
         raiser: AlertRaiser,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        # Counting holds the write lock for one bounded statement per table; it goes
+        # Counting holds the write lock for one bounded transaction a round; it goes
         # through its own queue so that it never shares (and slows) the cases' commits.
         self._work = CoreWork(sessions, GroupCommit(sessions, max_batch=1))
         self._policy = policy

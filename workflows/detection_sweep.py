@@ -58,6 +58,8 @@ class DetectionSweepWorkflow:
         first, last = counted.span_first, counted.span_last
         results: list[DetectResult] = []
         if first is not None and last is not None:
+            # A detector added to DETECTOR_NAMES adds a command: gate it with
+            # workflow.patched so that a sweep in flight during the deploy replays.
             for name in DETECTOR_NAMES:
                 results.append(
                     await workflow.execute_activity(
