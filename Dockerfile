@@ -8,6 +8,8 @@ COPY activities activities
 COPY store store
 COPY api api
 COPY worker worker
+COPY local_stack local_stack
+COPY cli cli
 COPY config config
 RUN pip install --no-cache-dir --prefix=/install .
 

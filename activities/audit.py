@@ -4,7 +4,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.store_access import StoreActivities
-from domain.effects import ActivityName, RecordCaseFactsInput, RecordCaseFactsResult
+from domain.activity_io import ActivityName, RecordCaseFactsInput, RecordCaseFactsResult
 from store.audit_chain import ForbiddenPayload
 
 

@@ -11,14 +11,13 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 
 from activities.detection_runs import chunks, detect, windows_of
 from activities.store_access import utc_now
 from api.errors import ApiError
-from api.intake import IntakeStore, take_alert
+from api.intake import take_alert
 from api.schemas import AlertStatus
 from domain.detection.hits import Hit, alert_for
 from domain.detection.policy import DetectionPolicy
@@ -32,25 +31,24 @@ from domain.detection.sweep import (
     FinishInput,
     FinishResult,
 )
-from store.core_work import CoreWork
-from store.group_commit import GroupCommit
 from store.key_owners import owners_of
+from store.port import Store
 from store.sweep_state import Span, count_new_rows, finish_span, pending_span, prune_access_log
 
 
 class AlertRaiser:
     """Hands alerts to intake as `POST /v1/alerts` does; None when intake refuses one."""
 
-    def __init__(self, client: Client, task_queue: str, intake: IntakeStore) -> None:
+    def __init__(self, client: Client, task_queue: str, store: Store) -> None:
         self._client = client
         self._task_queue = task_queue
-        self._intake = intake
+        self._store = store
 
     async def raise_hit(self, hit: Hit, account_id: str, exchange: str) -> AlertStatus | None:
         """Raise the hit as an alert; None when intake refuses it (e.g. the key expired)."""
         try:
             accepted = await take_alert(
-                alert_for(hit, account_id, exchange), self._task_queue, self._intake, self._client
+                alert_for(hit, account_id, exchange), self._task_queue, self._store, self._client
             )
         except ApiError as error:
             if error.status_code >= 500:
@@ -61,18 +59,18 @@ class AlertRaiser:
 
 
 class DetectionActivities:
-    """The sweep's side effects; store work through `CoreWork`, off the event loop's writer."""
+    """The sweep's side effects; long store work on `Store.bulk` and `Store.scan`."""
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        store: Store,
         policy: DetectionPolicy,
         raiser: AlertRaiser,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        # Counting holds the write lock for one bounded transaction a round; it goes
-        # through its own queue so that it never shares (and slows) the cases' commits.
-        self._work = CoreWork(sessions, GroupCommit(sessions, max_batch=1))
+        # Counting and pruning hold the write lock for one bounded transaction a round: on
+        # `bulk` they never share (and slow) the cases' commits nor hold SQLite's event loop.
+        self._store = store
         self._policy = policy
         self._raiser = raiser
         self._clock = clock
@@ -81,12 +79,12 @@ class DetectionActivities:
     async def count_access_log(self, request: CountInput) -> CountResult:
         """Count settled rows past the watermark into the tallies; say which span waits."""
         sweep, now = self._policy.detection, self._clock()
-        counted = await self._work.write(
+        counted = await self._store.bulk(
             lambda c: count_new_rows(
                 c, max_rows=sweep.max_rows_per_ingest, settled_before=now - sweep.settle, now=now
             )
         )
-        span = await self._work.read(pending_span)
+        span = await self._store.read(pending_span)
         return CountResult(
             rows=counted.rows,
             watermark_id=counted.watermark_id,
@@ -103,10 +101,10 @@ class DetectionActivities:
         hits: list[Hit] = []
         for n, chunk in enumerate(chunks(windows)):
             activity.heartbeat(f"chunk {n}")
-            hits += await self._work.read(
+            hits += await self._store.scan(
                 partial(detect, policy=self._policy, name=name, windows=chunk)
             )
-        owners = await self._work.read(lambda c: owners_of(c, {h.key_id for h in hits}))
+        owners = await self._store.read(lambda c: owners_of(c, {h.key_id for h in hits}))
         counts = {status: 0 for status in AlertStatus}
         refused = 0
         for n, hit in enumerate(hits):
@@ -134,11 +132,11 @@ class DetectionActivities:
         finished = False
         if request.span_first is not None and request.span_last is not None:
             span = Span(request.span_first, request.span_last)
-            finished = await self._work.write(lambda c: finish_span(c, span, now))
+            finished = await self._store.write(lambda c: finish_span(c, span, now))
         before = now - sweep.retention
         pruned = 0
         for _ in range(sweep.prune_batches_per_sweep):
-            deleted = await self._work.write(
+            deleted = await self._store.bulk(
                 lambda c: prune_access_log(c, before=before, batch=sweep.prune_batch)
             )
             pruned += deleted

@@ -4,9 +4,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.store_access import StoreActivities
-from domain.effects import ActivityName, ApplyKeyMeasureInput, KeyStateResult
+from domain.activity_io import ActivityName, ApplyKeyMeasureInput, KeyStateResult
+from domain.audit_events import expiry_read_back
 from store.audit_chain import ForbiddenPayload
-from store.measures import apply_measure_now, key_state_now, read_back_fact
+from store.measures import apply_measure, key_state
 from store.registry import UnknownKey
 
 
@@ -21,12 +22,10 @@ class KeyActivities(StoreActivities):
         """
         now = self._clock()
         try:
-            changed = await self._work.write(lambda c: apply_measure_now(c, request, now))
+            changed = await self._work.write(lambda c: apply_measure(c, request, now))
             read_at = self._clock()
-            state = await self._work.read(
-                lambda c: key_state_now(c, request.key_id, changed, read_at)
-            )
-            fact = read_back_fact(request, state)
+            state = await self._work.read(lambda c: key_state(c, request.key_id, changed, read_at))
+            fact = expiry_read_back(request, state)
             if fact is not None:
                 await self._append_facts([fact], now)
         except (UnknownKey, ForbiddenPayload) as error:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from temporalio import activity
 
+from domain.activity_io import ActivityName
 from domain.detection.policy import DetectionPolicy, parse_detection_policy
-from domain.effects import ActivityName
 from domain.policy import LadderPolicy, LoadPolicyInput, LoadPolicyResult, PolicyError, parse_policy
 
 DEFAULT_POLICY = "policy.toml"  # shipped as package data of `config`

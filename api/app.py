@@ -12,15 +12,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.auth import TokenTable, generate_tokens
 from api.errors import install_error_handlers
-from api.intake import AlertsInFlight, IntakeStore
+from api.intake import AlertsInFlight
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.routes import include_routes
 from config.settings import Settings
-from store.access import KeyViews
-from store.access_writer import AccessLogWriter
-from store.engine import make_engine, make_sessionmaker
-from store.group_commit import GroupCommit
-from store.loop_sqlite import LoopSqlite
+from store.engine import open_store
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +28,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.effective_database_url)
-        app.state.sessionmaker = make_sessionmaker(engine)
-        app.state.group_commit = GroupCommit(app.state.sessionmaker)
+        app.state.store = open_store(settings.effective_database_url)
         app.state.alerts_in_flight = AlertsInFlight()
-        app.state.intake_store = IntakeStore(
-            app.state.sessionmaker, app.state.group_commit, LoopSqlite.for_engine(engine)
-        )
-        app.state.key_views = KeyViews(engine)
-        app.state.access_log = AccessLogWriter(app.state.sessionmaker)
-        app.state.access_log.start()
         # Lazy: the API comes up even while Temporal is still starting; calls made
         # before it is reachable answer 503 instead of the process crashing.
         app.state.temporal_client = await Client.connect(
@@ -56,10 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await app.state.access_log.stop()  # the queued decisions first
-            app.state.key_views.close()
-            app.state.intake_store.close()
-            await engine.dispose()
+            await app.state.store.close()  # commits the queued access log first
 
     app = FastAPI(
         title="keycase",

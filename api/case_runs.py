@@ -25,6 +25,7 @@ from api.errors import ApiError
 from api.visibility import held_case
 from domain.case import CaseState, QueryName
 from domain.ids import case_workflow_id, key_id_of_case
+from domain.search_attributes import CASE_ID
 
 CaseIdPath = Annotated[str, Path(max_length=240, description="`<key_id>.<run id>`")]
 QUERY_TIMEOUT = timedelta(seconds=10)
@@ -62,7 +63,7 @@ async def find_case_run(client: Client, case_id: str) -> CaseRun:
         raise
     if held_case(run) != case_id:
         # The ids are pattern-checked (parse_case_id), so quoting them is safe.
-        query = f'WorkflowId="{workflow_id}" AND CaseId="{case_id}"'
+        query = f'WorkflowId="{workflow_id}" AND {CASE_ID.name}="{case_id}"'
         runs = [execution async for execution in client.list_workflows(query)]
         if not runs:
             raise unknown_case(case_id)

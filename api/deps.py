@@ -5,14 +5,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.auth import Principal, Role, TokenTable
 from api.errors import ApiError
 from config.settings import Settings
-from store.access import KeyViews
-from store.access_writer import AccessLogWriter
+from store.port import Store
 
 _bearer = HTTPBearer(auto_error=False, description="`KEYCASE_API_TOKENS` token")
 
@@ -56,19 +54,9 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
-async def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
-    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    return sessions
-
-
-async def _access_log(request: Request) -> AccessLogWriter:
-    writer: AccessLogWriter = request.app.state.access_log
-    return writer
-
-
-async def _key_views(request: Request) -> KeyViews:
-    views: KeyViews = request.app.state.key_views
-    return views
+async def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
 
 
 async def _temporal(request: Request) -> Client:
@@ -77,11 +65,6 @@ async def _temporal(request: Request) -> Client:
 
 
 AppSettings = Annotated[Settings, Depends(_settings)]
-# Routes open one transaction per request themselves (`async with sessions.begin()`),
-# so the commit happens before the response is sent, not after.
-Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
+# The process's one store: a route's write has committed before its response is sent.
+StoreDep = Annotated[Store, Depends(_store)]
 TemporalClient = Annotated[Client, Depends(_temporal)]
-# The gateway's fresh reads of the registry.
-KeyReads = Annotated[KeyViews, Depends(_key_views)]
-# Gateway decisions' access-log rows, written in batches behind the answers.
-AccessLog = Annotated[AccessLogWriter, Depends(_access_log)]

@@ -11,33 +11,31 @@
    starts one; the response's `started` flag says which: `opened` or `attached`.
 4. The claim is settled with the case id.
 Store work happens in short transactions; none is held open across the Temporal call.
-Claims and settles of concurrent requests share transactions (`GroupCommit`), and a
-repeat arriving while the first delivery is in flight in the same process waits for it
-in memory (`AlertsInFlight`).
+Claims and settles of concurrent requests share transactions (`store.port.Store.write`),
+and a repeat arriving while the first delivery is in flight in the same process waits for
+it in memory (`AlertsInFlight`). Which alerts a key refuses is `domain.intake.refusal`.
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Connection
 from temporalio.api.workflowservice.v1 import SignalWithStartWorkflowExecutionResponse
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
 from api.errors import ApiError
 from api.schemas import AlertAccepted, AlertStatus
-from api.visibility import WORKFLOW_TYPE, held_case
+from api.visibility import held_case
 from domain.alerts import Alert
 from domain.case import KeyCaseInput, case_summary
-from domain.ids import case_id_for, case_workflow_id
-from domain.keys import KeyStatus
+from domain.ids import WORKFLOW_TYPE, case_id_for, case_workflow_id
+from domain.intake import KeyOwner, refusal
 from domain.messages import SignalName
-from store.group_commit import GroupCommit
-from store.intake import AlertIntake, IntakeRecord, KeyOwner, LoopIntake
-from store.loop_sqlite import Busy, LoopSqlite
-from store.uow import run_write
-
-Sessions = async_sessionmaker[AsyncSession]
+from store.intake import AlertIntake, IntakeRecord
+from store.port import Store
 
 STALE_CLAIM = timedelta(seconds=60)  # longer than any signal-with-start with its retries
 CLAIM_WAIT_SECONDS = 10.0  # how long a repeat waits for the first delivery to settle
@@ -56,7 +54,7 @@ class AlertsInFlight:
         self._answers: dict[str, asyncio.Future[AlertAccepted | None]] = {}
 
     async def take(
-        self, alert: Alert, task_queue: str, store: "IntakeStore", client: Client
+        self, alert: Alert, task_queue: str, store: Store, client: Client
     ) -> AlertAccepted:
         """Take the alert in, or answer `duplicate` once an earlier delivery here has settled."""
         earlier = self._answers.get(alert.alert_id)
@@ -79,107 +77,69 @@ class AlertsInFlight:
             del self._answers[alert.alert_id]
 
 
-class IntakeStore:
-    """Intake's store work: in the event loop on a SQLite file, else through the engine."""
+def _look(alert: Alert) -> Callable[[Connection], tuple[IntakeRecord | None, KeyOwner | None]]:
+    def look(connection: Connection) -> tuple[IntakeRecord | None, KeyOwner | None]:
+        intake = AlertIntake(connection)
+        return intake.find(alert.alert_id), intake.key_owner(alert.key_id)
 
-    def __init__(self, sessions: Sessions, writes: GroupCommit, loop: LoopSqlite | None) -> None:
-        self._sessions = sessions
-        self._writes = writes  # claims and settles of concurrent requests share transactions
-        self._loop = loop
-
-    async def look(self, alert: Alert) -> tuple[IntakeRecord | None, KeyOwner | None]:
-        """The alert id's record, if any, and its key's owner; a read, no write lock."""
-        if self._loop is not None:
-            try:
-                return self._loop.read(lambda connection: _look(LoopIntake(connection), alert))
-            except Busy:
-                pass  # the engine's connection waits for SQLite in its own thread
-        async with self._sessions() as session:
-            intake = AlertIntake(session)
-            return await intake.find(alert.alert_id), await intake.key_owner(alert.key_id)
-
-    async def claim(self, alert: Alert) -> tuple[IntakeRecord | None, bool]:
-        """(None, True) once claimed here; else the id's record and False."""
-        alert_id, key_id, now = alert.alert_id, alert.key_id, datetime.now(UTC)
-        if self._loop is not None:
-            return await self._loop.write(lambda c: LoopIntake(c).claim(alert_id, key_id, now))
-        return await self._writes.run(lambda s: AlertIntake(s).claim(alert_id, key_id, now))
-
-    async def settle(self, alert: Alert, case_id: str) -> IntakeRecord:
-        """The id's record with its case: this one, or the case a delivery settled first."""
-        alert_id, key_id, now = alert.alert_id, alert.key_id, datetime.now(UTC)
-        if self._loop is not None:
-            return await self._loop.write(
-                lambda c: LoopIntake(c).settle(alert_id, key_id, case_id, now)
-            )
-        return await self._writes.run(
-            lambda s: AlertIntake(s).settle(alert_id, key_id, case_id, now)
-        )
-
-    async def take_over(self, alert: Alert) -> bool:
-        """Take over a claim left unsettled for STALE_CLAIM (its holder likely died)."""
-        now = datetime.now(UTC)
-        return await run_write(
-            self._sessions,
-            lambda s: AlertIntake(s).take_over(alert.alert_id, now - STALE_CLAIM, now),
-        )
-
-    async def release(self, alert: Alert) -> None:
-        """Give the claim up, so that a retry of the alert can go through."""
-        await run_write(self._sessions, lambda s: AlertIntake(s).release(alert.alert_id))
-
-    def close(self) -> None:
-        """Close the event-loop connections, if any."""
-        if self._loop is not None:
-            self._loop.close()
+    return look
 
 
-def _look(intake: LoopIntake, alert: Alert) -> tuple[IntakeRecord | None, KeyOwner | None]:
-    return intake.find(alert.alert_id), intake.key_owner(alert.key_id)
-
-
-async def take_alert(
-    alert: Alert, task_queue: str, store: IntakeStore, client: Client
-) -> AlertAccepted:
+async def take_alert(alert: Alert, task_queue: str, store: Store, client: Client) -> AlertAccepted:
     """Route the alert to its key's case and say how (opened, attached, duplicate)."""
-    previous, key = await store.look(alert)
+    previous, key = await store.read(_look(alert))  # a read, no write lock
     if previous is not None and previous.case_id is not None:
         return _duplicate(previous)
-    problem = _key_problem(alert, key)
+    problem = refusal(alert, key)
     if problem is not None:
-        raise problem
+        raise ApiError(404 if problem.unknown else 409, problem.code, problem.message)
     settled = await _claim(alert, store)
     if settled is not None:
         return _duplicate(settled)
     try:
         case_id, started = await signal_with_start(alert, task_queue, client)
     except BaseException:
-        await store.release(alert)
+        await store.write(lambda c: AlertIntake(c).release(alert.alert_id))
         raise
-    record = await store.settle(alert, case_id)
+    now = datetime.now(UTC)
+    record = await store.write(
+        lambda c: AlertIntake(c).settle(alert.alert_id, alert.key_id, case_id, now)
+    )
     if record.case_id != case_id:  # our claim was taken over and settled first
         return _duplicate(record)
     status = AlertStatus.OPENED if started else AlertStatus.ATTACHED
     return AlertAccepted(case_id=case_id, status=status)
 
 
-async def _claim(alert: Alert, store: IntakeStore) -> IntakeRecord | None:
+async def _claim(alert: Alert, store: Store) -> IntakeRecord | None:
     """None once this request holds the claim; the settled record if another settled it."""
     loop = asyncio.get_running_loop()
     give_up = loop.time() + CLAIM_WAIT_SECONDS
     while True:
-        held, claimed = await store.claim(alert)
+        now = datetime.now(UTC)
+        held, claimed = await store.write(partial(_claim_id, alert=alert, now=now))
         if claimed:
             return None
         if held is not None and held.case_id is not None:
             return held
-        if held is not None and await store.take_over(alert):
+        if held is not None and await store.write(partial(_take_over, alert=alert, now=now)):
             return None
         if loop.time() > give_up:
             raise ApiError(
                 503, "alert_in_progress", f"alert {alert.alert_id} is being taken in; retry"
             )
         await asyncio.sleep(_POLL_SECONDS)
+
+
+def _claim_id(
+    connection: Connection, alert: Alert, now: datetime
+) -> tuple[IntakeRecord | None, bool]:
+    return AlertIntake(connection).claim(alert.alert_id, alert.key_id, now)
+
+
+def _take_over(connection: Connection, alert: Alert, now: datetime) -> bool:
+    """Take over a claim left unsettled for STALE_CLAIM (its holder likely died)."""
+    return AlertIntake(connection).take_over(alert.alert_id, now - STALE_CLAIM, now)
 
 
 async def signal_with_start(alert: Alert, task_queue: str, client: Client) -> tuple[str, bool]:
@@ -216,19 +176,3 @@ def _started(handle: WorkflowHandle[object, object]) -> bool:
 def _duplicate(record: IntakeRecord) -> AlertAccepted:
     assert record.case_id is not None
     return AlertAccepted(case_id=record.case_id, status=AlertStatus.DUPLICATE)
-
-
-def _key_problem(alert: Alert, key: KeyOwner | None) -> ApiError | None:
-    if key is None:
-        return ApiError(404, "unknown_key", f"key {alert.key_id} is not registered")
-    if key.account_id != alert.account_id:
-        return ApiError(
-            409, "key_account_mismatch", f"key {alert.key_id} belongs to another account"
-        )
-    if key.exchange != alert.exchange:
-        return ApiError(
-            409, "key_exchange_mismatch", f"key {alert.key_id} is registered on {key.exchange}"
-        )
-    if key.status is KeyStatus.EXPIRED:
-        return ApiError(409, "key_expired", f"key {alert.key_id} is already expired")
-    return None

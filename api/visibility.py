@@ -5,25 +5,23 @@ import binascii
 from typing import TypeVar
 
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
-from temporalio.common import SearchAttributeKey
 
 from api.errors import ApiError
 from api.schemas import CaseFilter, CasePage, CaseSummary
 from domain.alerts import Severity
-from domain.ids import WORKFLOW_ID_PREFIX, case_id_for
+from domain.ids import WORKFLOW_ID_PREFIX, WORKFLOW_TYPE, case_id_for
+from domain.search_attributes import (
+    ASSIGNED_TO,
+    CASE_ID,
+    CASE_STAGE,
+    EXCHANGE,
+    KEY_ID,
+    KYC_DEADLINE,
+    SEVERITY,
+)
 from domain.stages import CaseStage
 
-WORKFLOW_TYPE = "KeyCaseWorkflow"
-
 _E = TypeVar("_E", CaseStage, Severity)
-
-KEY_ID = SearchAttributeKey.for_keyword("KeyId")
-CASE_ID = SearchAttributeKey.for_keyword("CaseId")
-EXCHANGE = SearchAttributeKey.for_keyword("Exchange")
-CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
-SEVERITY = SearchAttributeKey.for_keyword("Severity")
-ASSIGNED_TO = SearchAttributeKey.for_keyword("AssignedTo")
-KYC_DEADLINE = SearchAttributeKey.for_datetime("KycDeadline")
 
 
 def visibility_query(case_filter: CaseFilter) -> str:
@@ -33,16 +31,16 @@ def visibility_query(case_filter: CaseFilter) -> str:
     ended = ", ".join(f'"{stage.value}"' for stage in CaseStage if not stage.is_open)
     clauses = [
         f'WorkflowType="{WORKFLOW_TYPE}"',
-        f'(ExecutionStatus!="ContinuedAsNew" OR CaseStage IN ({ended}))',
+        f'(ExecutionStatus!="ContinuedAsNew" OR {CASE_STAGE.name} IN ({ended}))',
     ]
     if case_filter.stage is not None:
-        clauses.append(f'CaseStage="{case_filter.stage.value}"')
+        clauses.append(f'{CASE_STAGE.name}="{case_filter.stage.value}"')
     if case_filter.exchange is not None:
-        clauses.append(f'Exchange="{case_filter.exchange}"')
+        clauses.append(f'{EXCHANGE.name}="{case_filter.exchange}"')
     if case_filter.severity is not None:
-        clauses.append(f'Severity="{case_filter.severity.value}"')
+        clauses.append(f'{SEVERITY.name}="{case_filter.severity.value}"')
     if case_filter.key_id is not None:
-        clauses.append(f'KeyId="{case_filter.key_id}"')
+        clauses.append(f'{KEY_ID.name}="{case_filter.key_id}"')
     return " AND ".join(clauses)
 
 

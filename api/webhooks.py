@@ -3,20 +3,20 @@
 Each request is verified with the provider SDK's own validator over the exact bytes (SendGrid)
 or the exact public URL and parameters (Twilio) before anything is read from it. Events are
 deduplicated on their ids in the database, advance the outbox only forward, and reach the case
-as `delivery_event` signals. The signals go out before the transaction commits: if Temporal is
-unavailable the request fails with 503, nothing is recorded, and the provider sends it again.
+as `delivery_event` signals. The signals go out, from a read, before the events are recorded: if
+Temporal is unavailable the request fails with 503, nothing is recorded, and the provider sends it
+again (a case ignores a repeated report: a channel's status only moves forward).
 """
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from sendgrid.helpers.eventwebhook import EventWebhook
-from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
@@ -27,8 +27,8 @@ from config.settings import Settings
 from domain.ids import case_workflow_id, key_id_of_case
 from domain.messages import DeliveryEvent, SignalName
 from domain.notices import DeliveryStatus
-from store.outbox import NotificationOutbox, OutboxEntry
-from store.uow import run_write
+from store.outbox import NotificationOutbox, OutboxEntry, moves
+from store.port import Store
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -148,31 +148,61 @@ def _outbox_id(value: object) -> str | None:
 
 async def _apply(request: Request, provider: str, events: list[ProviderEvent]) -> dict[str, int]:
     client: Client = request.app.state.temporal_client
+    store: Store = request.app.state.store
     now = datetime.now(UTC)
-
-    async def work(session: AsyncSession) -> int:
-        outbox = NotificationOutbox(session)
-        moved: list[tuple[OutboxEntry, ProviderEvent]] = []
-        for event in events:
-            outbox_id = event.outbox_id
-            if outbox_id is None and event.message_id:
-                known = await outbox.by_provider_message_id(provider, event.message_id)
-                outbox_id = known.outbox_id if known else None
-            if not await outbox.first_sighting(provider, event.event_id, outbox_id, now):
-                continue  # a duplicate delivery of an event already applied
-            if outbox_id is None or event.status is None:
-                continue
-            entry = await outbox.apply_event(
-                outbox_id, event.status, provider, event.message_id, event.detail, now
-            )
-            if entry is not None:
-                moved.append((entry, event))
-        for entry, event in moved:
-            await _signal_case(client, entry, event)
-        return len(moved)
-
-    applied = await run_write(request.app.state.sessionmaker, work)
+    # Signals first, from a read: a store write is never held open across Temporal calls.
+    for entry, event in await store.read(
+        lambda c: _moving(NotificationOutbox(c), provider, events)
+    ):
+        await _signal_case(client, entry, event)
+    applied = await store.write(lambda c: _record(NotificationOutbox(c), provider, events, now))
     return {"received": len(events), "applied": applied}
+
+
+def _outbox_id_of(outbox: NotificationOutbox, provider: str, event: ProviderEvent) -> str | None:
+    if event.outbox_id is None and event.message_id:
+        known = outbox.by_provider_message_id(provider, event.message_id)
+        return known.outbox_id if known else None
+    return event.outbox_id
+
+
+def _moving(
+    outbox: NotificationOutbox, provider: str, events: list[ProviderEvent]
+) -> list[tuple[OutboxEntry, ProviderEvent]]:
+    """The rows these events will advance, as they will stand; nothing is written."""
+    seen: set[str] = set()
+    rows: dict[str, OutboxEntry] = {}
+    moving: list[tuple[OutboxEntry, ProviderEvent]] = []
+    for event in events:
+        if event.event_id in seen or outbox.seen(provider, event.event_id):
+            continue  # a duplicate delivery of an event already applied
+        seen.add(event.event_id)
+        outbox_id = _outbox_id_of(outbox, provider, event)
+        if outbox_id is None or event.status is None:
+            continue
+        entry = rows.get(outbox_id) or outbox.get(outbox_id)
+        if entry is not None and moves(event.status, entry.status):
+            rows[outbox_id] = entry = replace(entry, status=event.status)
+            moving.append((entry, event))
+    return moving
+
+
+def _record(
+    outbox: NotificationOutbox, provider: str, events: list[ProviderEvent], now: datetime
+) -> int:
+    """Remember the events and advance their rows; how many rows moved."""
+    moved = 0
+    for event in events:
+        outbox_id = _outbox_id_of(outbox, provider, event)
+        if not outbox.first_sighting(provider, event.event_id, outbox_id, now):
+            continue  # a duplicate delivery of an event already applied
+        if outbox_id is None or event.status is None:
+            continue
+        entry = outbox.apply_event(
+            outbox_id, event.status, provider, event.message_id, event.detail, now
+        )
+        moved += entry is not None
+    return moved
 
 
 async def _signal_case(client: Client, entry: OutboxEntry, event: ProviderEvent) -> None:

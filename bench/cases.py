@@ -3,7 +3,7 @@
 import asyncio
 import time
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from temporalio.api.enums.v1 import EventType
 
 from bench.baseline import trivial_workflows_per_second
@@ -12,7 +12,8 @@ from bench.loadgen import Request, closed_loop
 from bench.population import BenchKey, new_keys, register
 from bench.stack import BenchStack, cpu_seconds, rss_mb
 from domain.case import CaseState
-from domain.ids import case_workflow_id
+from domain.ids import WORKFLOW_TYPE, case_workflow_id
+from domain.search_attributes import CASE_STAGE, KEY_ID
 from domain.stages import CaseStage
 from store.models import AuditEntry
 from tests.alert_bodies import alert_body
@@ -40,7 +41,9 @@ async def raise_alerts(
 def _cases_of(keys: list[BenchKey], condition: str) -> str:
     """A visibility query for the cases of a benchmark's keys (they share a prefix)."""
     prefix = keys[0].key_id.rsplit("-", 1)[0] + "-"
-    return f'WorkflowType="KeyCaseWorkflow" AND {condition} AND KeyId STARTS_WITH "{prefix}"'
+    return (
+        f'WorkflowType="{WORKFLOW_TYPE}" AND {condition} AND {KEY_ID.name} STARTS_WITH "{prefix}"'
+    )
 
 
 async def case_cost(stack: BenchStack, report: Report, cases: int) -> None:
@@ -129,12 +132,15 @@ _RUNNING = 'ExecutionStatus="Running"'
 
 async def _audited_alerts(stack: BenchStack, alert_ids: list[str]) -> int:
     event_ids = [f"alert:{alert_id}" for alert_id in alert_ids]
+    return await stack.store.read(lambda c: _count_recorded(c, event_ids))
+
+
+def _count_recorded(connection: Connection, event_ids: list[str]) -> int:
     total = 0
-    async with stack.sessions() as session:
-        for start in range(0, len(event_ids), 500):  # bounded IN lists
-            chunk = event_ids[start : start + 500]
-            query = select(func.count()).where(AuditEntry.event_id.in_(chunk))
-            total += await session.scalar(query) or 0
+    for start in range(0, len(event_ids), 500):  # bounded IN lists
+        chunk = event_ids[start : start + 500]
+        query = select(func.count()).where(AuditEntry.event_id.in_(chunk))
+        total += connection.execute(query).scalar_one()
     return total
 
 
@@ -143,7 +149,7 @@ async def scale(stack: BenchStack, report: Report, cases: int) -> None:
     keys = new_keys("scale", cases)
     await register(stack.api_url, stack.tokens["admin"], keys)
     await raise_alerts(stack, [alert_body(k, "low") for k in keys], connections=16)
-    monitoring = _cases_of(keys, 'CaseStage="MONITORING"')
+    monitoring = _cases_of(keys, f'{CASE_STAGE.name}="MONITORING"')
     started, held = time.perf_counter(), 0
     while time.perf_counter() - started < 1800 and held < cases:
         await asyncio.sleep(1)

@@ -2,7 +2,9 @@
 
 import asyncio
 import time
+from functools import partial
 
+import sqlalchemy
 from sqlalchemy import select
 
 from bench.baseline import alerts_signal_with_start_per_second, signal_with_start_per_second
@@ -53,16 +55,16 @@ async def _watch_flags(
     while len(flagged) < total:
         waiting = [k for k in accepted if k not in flagged]
         if waiting:
-            async with stack.sessions() as session:
-                rows = await session.execute(
-                    select(ApiKey.key_id).where(
-                        ApiKey.key_id.in_(waiting), ApiKey.status.in_(FLAGGED)
-                    )
-                )
-                seen = time.perf_counter()
-                for (key_id,) in rows:
-                    flagged[key_id] = seen
+            rows = await stack.store.read(partial(_flagged, key_ids=waiting))
+            seen = time.perf_counter()
+            for key_id in rows:
+                flagged[key_id] = seen
         await asyncio.sleep(0.01)
+
+
+def _flagged(connection: sqlalchemy.Connection, key_ids: list[str]) -> list[str]:
+    query = select(ApiKey.key_id).where(ApiKey.key_id.in_(key_ids), ApiKey.status.in_(FLAGGED))
+    return list(connection.scalars(query))
 
 
 async def intake(stack: BenchStack, report: Report, alerts: int, keys: int) -> None:

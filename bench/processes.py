@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bench.stack import BenchStack
-from store.engine import make_engine, make_sessionmaker
+from store.engine import open_store
 from tests.e2e.stack import TOKENS, running_stack
 
 
@@ -17,13 +17,13 @@ async def bench_stack(
 
     The store is SQLite in `data_dir` unless `database_url` names another (PostgreSQL)."""
     async with running_stack(data_dir, 1, policy, database_url) as running:
-        engine = make_engine(database_url or f"sqlite+aiosqlite:///{data_dir / 'keycase.db'}")
+        store = open_store(database_url or f"sqlite+aiosqlite:///{data_dir / 'keycase.db'}")
         try:
             yield BenchStack(
                 api_url=running.api_url,
                 tokens=dict(TOKENS),
                 temporal=running.temporal,
-                sessions=make_sessionmaker(engine),
+                store=store,
                 pids={
                     "temporal server": running.server.process.pid,
                     **{w.name: w.process.pid for w in running.workers},
@@ -31,4 +31,4 @@ async def bench_stack(
                 },
             )
         finally:
-            await engine.dispose()
+            await store.close()

@@ -4,8 +4,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
+
+from store.port import Store
 
 
 @dataclass
@@ -13,7 +14,7 @@ class BenchStack:
     api_url: str
     tokens: dict[str, str]  # role -> bearer token
     temporal: Client
-    sessions: async_sessionmaker[AsyncSession]  # the store, read directly as an auditor would
+    store: Store  # the store, read directly as an auditor would
     pids: dict[str, int]  # process name -> pid (temporal server, worker-1, api)
 
 

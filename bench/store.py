@@ -16,23 +16,20 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Connection, make_url
 
-from domain.effects import AuditFact
+from domain.activity_io import AuditFact
 from domain.gateway import KeyView, decide
 from domain.keys import KeyStatus, Permission
 from domain.network import normalise_whitelist
-from store.access import authorize, load_view
+from store.access import decide_access, key_view
 from store.accounts import upsert_account
 from store.audit import append_facts, verify
-from store.engine import make_engine, make_sessionmaker
+from store.engine import open_store
 from store.migrate import upgrade
 from store.registry import register_key
-from store.uow import run_write
 from tests.store.databases import drop_postgres_schema, postgres_schema
 
-Sessions = async_sessionmaker[AsyncSession]
 WHITELIST = normalise_whitelist(
     [f"203.0.113.{i}" for i in range(4)]
     + ["198.51.100.0/24", "10.20.0.0/16", "2001:db8:1::/48", "2001:db8:2::1", "192.0.2.0/28"]
@@ -75,34 +72,37 @@ async def _timed(
 
 
 async def bench_database(url: str, requests: int, appends: int, writers: int) -> None:
-    engine = (
-        make_engine(url, pool_size=writers + 2)
-        if url.startswith("postgresql")
-        else make_engine(url)
-    )
-    sessions = make_sessionmaker(engine)
-    async with sessions() as session:
-        await upsert_account(
-            session, account_id="acc", email="a@example.com", phone="+821012345678"
-        )
-        await register_key(
-            session,
+    store = open_store(url)
+
+    def setup(connection: Connection) -> None:
+        upsert_account(connection, account_id="acc", email="a@example.com", phone="+821012345678")
+        register_key(
+            connection,
             key_id="key",
             account_id="acc",
             exchange="upbit",
             permissions=["read"],
             allowed_ips=WHITELIST,
         )
-        await session.commit()
+
+    await store.write(setup)
 
     async def lookup(i: int) -> object:
-        async with sessions() as session:
-            view = await load_view(session, "key")
+        view = await store.read(lambda c: key_view(c, "key"))
         return decide(view, ADDRESSES[i % len(ADDRESSES)], Permission.READ, datetime.now(UTC))
 
     async def logged(i: int) -> object:
+        view = await store.read(lambda c: key_view(c, "key"))
         ip = ADDRESSES[i % len(ADDRESSES)]
-        return await run_write(sessions, lambda s: authorize(s, "key", ip, "read"))
+        decision, entry = decide_access(view, "key", ip, "read", datetime.now(UTC))
+        store.log_access(entry)
+        return decision
+
+    async def logged_and_flushed(i: int) -> object:
+        decision = await logged(i)
+        if i % writers == writers - 1:
+            await store.flush()  # the rows count, not only the answers
+        return decision
 
     def facts(prefix: str, i: int, size: int) -> list[AuditFact]:
         now = datetime.now(UTC)
@@ -119,27 +119,26 @@ async def bench_database(url: str, requests: int, appends: int, writers: int) ->
 
     async def append(prefix: str, size: int) -> Callable[[int], Awaitable[object]]:
         async def one(i: int) -> object:
-            return await run_write(
-                sessions, lambda s: append_facts(s, facts(prefix, i, size), datetime.now(UTC))
-            )
+            batch = facts(prefix, i, size)
+            return await store.write(lambda c: append_facts(c, batch, datetime.now(UTC)))
 
         return one
 
     await _timed("key lookup + decision", requests, 1, lookup)
-    await _timed("authorize + access log, 1 caller", requests, 1, logged)
+    await _timed("authorize + access log, 1 caller", requests, 1, logged_and_flushed)
     await _timed(f"authorize + access log, {writers} callers", requests, writers, logged)
+    await store.flush()
     await _timed("audit append, 1 writer", appends, 1, await append("a", 1))
     await _timed(f"audit append, {writers} writers", appends, writers, await append("b", 1))
     batches = appends // 10
     started = time.perf_counter()
     await _timed("audit append, 10 facts per commit", batches, 1, await append("c", 10))
     print(f"  {'  = facts':<32} {_rate(batches * 10, time.perf_counter() - started)}")
-    async with sessions() as session:
-        started = time.perf_counter()
-        report = await verify(session)
+    started = time.perf_counter()
+    report = await store.scan(verify)
     assert report.ok, report
     print(f"  {'verify (rows)':<32} {_rate(report.rows_checked, time.perf_counter() - started)}")
-    await engine.dispose()
+    await store.close()
 
 
 def main() -> None:

@@ -3,7 +3,6 @@
 from datetime import datetime
 
 from domain.case import MAX_ACTIONS_KEPT, ActionRecord, CaseState
-from domain.ladder import KYC_PENDING
 from domain.officer import (
     AddNoteInput,
     AssignInput,
@@ -11,6 +10,7 @@ from domain.officer import (
     OfficerAction,
     OfficerInput,
 )
+from domain.stage_rules import KYC_PENDING
 from domain.stages import CaseStage
 
 

@@ -9,9 +9,17 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from domain.activity_io import (
+    ApplyKeyMeasureInput,
+    AuditFact,
+    ChannelOutcome,
+    KeyMeasure,
+    KeyStateResult,
+    SendNoticeInput,
+)
 from domain.alerts import Alert
 from domain.case import ActionRecord, CaseState, KycRecord, NoticeRecord, StageChange
-from domain.effects import AuditFact, ChannelOutcome, SendNoticeInput
+from domain.keys import KeyStatus
 from domain.messages import DeliveryEvent
 
 
@@ -30,6 +38,8 @@ class EventType:
     KEY_MEASURE_FAILED = "key.measure_failed"
     # Written by the `apply_key_measure` activity in the same transaction as the change.
     KEY_STATUS_CHANGED = "key.status_changed"
+    KEY_STATUS_UNCHANGED = "key.status_unchanged"  # the measure did not apply (already expired)
+    KEY_EXPIRY_READ_BACK = "key.expiry_read_back"
 
 
 def _fact(
@@ -178,3 +188,43 @@ def case_closed(state: CaseState) -> AuditFact:
     payload = {"stage": state.stage.value, "alerts": state.alerts.count}
     at = state.closed_at or state.opened_at
     return _fact(state, f"{state.case_id}:closed", EventType.CASE_CLOSED, at, payload)
+
+
+def key_status(request: ApplyKeyMeasureInput, before: KeyStatus, after: KeyStatus) -> AuditFact:
+    """What a key measure did to the key's status (keyed by the measure's own event id)."""
+    return AuditFact(
+        event_id=request.event_id,
+        event_type=(
+            EventType.KEY_STATUS_CHANGED if after is not before else EventType.KEY_STATUS_UNCHANGED
+        ),
+        case_id=request.case_id,
+        key_id=request.key_id,
+        actor=request.actor,
+        occurred_at=request.occurred_at,
+        payload={
+            "measure": request.measure.value,
+            "from": before.value,
+            "to": after.value,
+            "reason": request.reason,
+        },
+    )
+
+
+def expiry_read_back(request: ApplyKeyMeasureInput, state: KeyStateResult) -> AuditFact | None:
+    """What an expiry left behind, read back from the registry (None for other measures)."""
+    if request.measure is not KeyMeasure.EXPIRE:
+        return None
+    return AuditFact(
+        event_id=f"{request.event_id}:read-back",
+        event_type=EventType.KEY_EXPIRY_READ_BACK,
+        case_id=request.case_id,
+        key_id=request.key_id,
+        actor=request.actor,
+        occurred_at=request.occurred_at,
+        payload={
+            "status": state.status.value,
+            "usable_permissions": [p.value for p in state.permissions],
+            "gateway_reason": state.gateway_reason,
+            "expired_at": state.expired_at,
+        },
+    )

@@ -34,6 +34,7 @@ class KeyView:
     permissions: tuple[Permission, ...]  # as granted at registration
     allowed_ips: tuple[str, ...]  # normalised (domain.network.normalise_whitelist)
     expires_at: datetime | None = None
+    exchange: str = ""  # where the key is registered (alert intake checks it)
 
 
 @dataclass(frozen=True, slots=True)

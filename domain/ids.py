@@ -3,6 +3,7 @@
 import re
 
 TASK_QUEUE = "keycase"
+WORKFLOW_TYPE = "KeyCaseWorkflow"  # the case workflow's registered name
 WORKFLOW_ID_PREFIX = "keycase-"
 
 # Key ids are opaque, but they travel in workflow ids, URLs and search attributes,
@@ -34,17 +35,3 @@ def key_id_of_case(case_id: str) -> str:
     if not sep or not _KEY_ID.match(run) or not _KEY_ID.match(key_id):
         raise ValueError(f"invalid case id {case_id!r}")
     return key_id
-
-
-# Custom search attributes shown to officers in the Temporal UI (name -> Temporal type).
-# The dev server's SQLite store allows about 10 Keyword and 3 of each other type.
-SEARCH_ATTRIBUTES: dict[str, str] = {
-    "KeyId": "Keyword",
-    "CaseId": "Keyword",
-    "Exchange": "Keyword",
-    "CaseStage": "Keyword",
-    "Severity": "Keyword",
-    "AssignedTo": "Keyword",
-    "KycDeadline": "Datetime",
-    "DetectorHits": "Int",  # on detection sweeps: `DetectorHits > 0` lists those that found any
-}

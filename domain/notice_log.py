@@ -3,8 +3,8 @@
 from collections.abc import Callable
 from datetime import datetime
 
+from domain.activity_io import ChannelOutcome
 from domain.case import CaseState, NoticeChannelState, NoticeRecord
-from domain.effects import ChannelOutcome
 from domain.messages import DeliveryEvent
 from domain.notices import DeliveryStatus, NoticeKind
 

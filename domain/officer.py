@@ -2,7 +2,7 @@
 
 Every input carries the officer (`actor`, the API token's name) and a `reason`. The
 models only bound sizes; whether an action makes sense for the case right now (open
-case, deadline in range, reason given) is decided by `domain.ladder.reject_action`,
+case, deadline in range, reason given) is decided by `domain.stage_rules.reject_action`,
 which the workflow's update validators call before anything reaches history.
 """
 

@@ -1,38 +1,27 @@
-"""Key owners' contacts: validated on the way in, read only by activities and the API.
+"""Key owners' contacts, read only by activities and the API.
 
-record = await upsert_account(session, account_id=..., email=..., phone="+821012345678")
-record = await get_account(session, account_id)   # AccountRecord | None
-record = account_now(connection, account_id)        # the same on a sync connection
+    record = await store.write(lambda c: upsert_account(c, account_id=..., email=..., phone=...))
+    record = await store.read(lambda c: get_account(c, account_id))    # AccountRecord | None
+
+Contacts are checked and normalised by `domain.contacts` before they are written.
 """
 
-import re
 from datetime import UTC, datetime
-from typing import Literal
 
-import phonenumbers
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
-from sqlalchemy import Connection, Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Connection, select
 
-from domain.alerts import AccountId
+from domain.contacts import Locale, normalise_contacts
+from store.base import insert_into
 from store.models import Account
 
-Locale = Literal["ko", "en"]
-LOCALES: tuple[Locale, ...] = ("ko", "en")
-
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$")
-_ACCOUNT_ID = TypeAdapter(AccountId)
-
-
-class InvalidContact(ValueError):
-    """An account field that cannot be used to reach its owner."""
+_CONTACTS = (Account.account_id, Account.email, Account.phone, Account.locale)
 
 
 class AccountRecord(BaseModel):
     """An account as the API and the notification activities see it."""
 
-    model_config = ConfigDict(frozen=True, from_attributes=True)
+    model_config = ConfigDict(frozen=True)
 
     account_id: str
     email: str
@@ -40,25 +29,8 @@ class AccountRecord(BaseModel):
     locale: Locale
 
 
-def normalise_phone(phone: str) -> str:
-    """The number itself when it is a valid E.164 number (`+` and digits only)."""
-    if not _E164.match(phone):
-        raise InvalidContact(f"phone {phone!r} is not in E.164 form, e.g. +821012345678")
-    if not phonenumbers.is_valid_number(phonenumbers.parse(phone, None)):
-        raise InvalidContact(f"phone {phone!r} is not a valid number")
-    return phone
-
-
-def normalise_email(email: str) -> str:
-    """The address with its domain in lower case; refuses anything not shaped like one."""
-    if len(email) > 254 or not _EMAIL.match(email):
-        raise InvalidContact(f"email {email!r} is not an e-mail address")
-    local, _, domain = email.rpartition("@")
-    return f"{local}@{domain.lower()}"
-
-
-async def upsert_account(
-    session: AsyncSession,
+def upsert_account(
+    connection: Connection,
     *,
     account_id: str,
     email: str,
@@ -66,38 +38,19 @@ async def upsert_account(
     locale: str = "ko",
     now: datetime | None = None,
 ) -> AccountRecord:
-    """Create the account or replace its contacts; the caller commits."""
-    try:
-        _ACCOUNT_ID.validate_python(account_id)
-    except ValidationError:
-        raise InvalidContact(f"account id {account_id!r} is not valid") from None
-    if locale not in LOCALES:
-        raise InvalidContact(f"locale {locale!r} is not one of {', '.join(LOCALES)}")
+    """Create the account or replace its contacts. Raises domain.contacts.InvalidContact."""
+    email, phone = normalise_contacts(account_id, email, phone, locale)
     now = now or datetime.now(UTC)
-    email, phone = normalise_email(email), normalise_phone(phone)
-    account = await session.get(Account, account_id)
-    if account is None:
-        account = Account(account_id=account_id, created_at=now)
-        session.add(account)
-    account.email, account.phone, account.locale, account.updated_at = email, phone, locale, now
-    await session.flush()
-    return AccountRecord.model_validate(account)
-
-
-def _contacts(account_id: str) -> Select[str, str, str, str]:
-    row = Account
-    return select(row.account_id, row.email, row.phone, row.locale).where(
-        row.account_id == account_id
+    contacts = {"email": email, "phone": phone, "locale": locale, "updated_at": now}
+    statement = insert_into(connection.dialect.name, Account).values(
+        account_id=account_id, created_at=now, **contacts
     )
+    statement = statement.on_conflict_do_update(index_elements=[Account.account_id], set_=contacts)
+    row = connection.execute(statement.returning(*_CONTACTS)).one()
+    return AccountRecord.model_validate(row._asdict())
 
 
-async def get_account(session: AsyncSession, account_id: str) -> AccountRecord | None:
+def get_account(connection: Connection, account_id: str) -> AccountRecord | None:
     """The account's contacts, or None."""
-    row = (await session.execute(_contacts(account_id))).first()
-    return AccountRecord.model_validate(row._asdict()) if row else None
-
-
-def account_now(connection: Connection, account_id: str) -> AccountRecord | None:
-    """`get_account` on a sync connection (see store.core_work)."""
-    row = connection.execute(_contacts(account_id)).first()
+    row = connection.execute(select(*_CONTACTS).where(Account.account_id == account_id)).first()
     return AccountRecord.model_validate(row._asdict()) if row else None

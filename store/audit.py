@@ -1,13 +1,13 @@
 """The append-only audit log: idempotent appends to one hash chain, reads, and `verify`.
 
-    appended = await append_facts(session, facts, now)      # then commit (or use run_write)
-    appended = append_facts_now(connection, facts, now)     # the same on a sync connection
-    rows = await audit_rows(session, case_id=case_id)       # list[AuditRecord], in order
-    report = await verify(session)                          # AuditVerification
+    appended = await store.write(lambda c: append_facts(c, facts, now))
+    rows = await store.read(lambda c: audit_rows(c, case_id=case_id))  # AuditRecords, in order
+    report = await store.scan(verify)                                   # AuditVerification
 
-Appends take the chain's lock (store.uow.lock_audit_chain_now) and skip event ids already
-present, so a retried activity writes no second row; `seq` and `prev_hash` are unique,
-so two writers that raced past the lock cannot both commit a fork.
+Appends take the chain's lock (on PostgreSQL an advisory lock; SQLite's write lock is the
+store's) and skip event ids already present, so a retried activity writes no second row;
+`seq` and `prev_hash` are unique, so two writers that raced past a lock cannot both commit
+a fork.
 """
 
 import json
@@ -16,15 +16,15 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
-from sqlalchemy import Connection, Row, Select, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, Row, insert, select, text
 
-from domain.effects import AuditFact
+from domain.activity_io import AuditFact
 from store.audit_chain import GENESIS, canonical_json, check_payload, row_hash
 from store.models import AuditEntry
-from store.uow import lock_audit_chain_now, lock_for_write
 
 VERIFY_BATCH = 1000
+# One advisory lock for the one audit chain ("keycase" in ASCII, as a bigint).
+AUDIT_LOCK_ID = 0x6B6579636173
 
 
 class AuditRecord(BaseModel):
@@ -85,22 +85,16 @@ def _hash_of(entry: _ChainRow) -> str:
     )
 
 
-async def append_facts(session: AsyncSession, facts: Sequence[AuditFact], now: datetime) -> int:
+def append_facts(connection: Connection, facts: Sequence[AuditFact], now: datetime) -> int:
     """Append the facts not yet recorded (by event id); returns how many rows were written."""
-    if not facts:
-        return 0
-    await lock_for_write(session)
-    return await session.run_sync(lambda sync: append_facts_now(sync.connection(), facts, now))
-
-
-def append_facts_now(connection: Connection, facts: Sequence[AuditFact], now: datetime) -> int:
-    """`append_facts` on a connection in a write transaction (SQLite: already holding the lock)."""
     if not facts:
         return 0
     for fact in facts:
         check_payload(fact.payload)
-    lock_audit_chain_now(connection)
-    recorded = set(connection.scalars(_recorded(facts)))
+    if connection.dialect.name == "postgresql":
+        # Appends queue for the chain's head while other writes run on in parallel.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
+    recorded = recorded_event_ids(connection, [f.event_id for f in facts])
     head = connection.execute(_HEAD).first() if len(recorded) < len(facts) else None
     rows = _chain_rows(facts, recorded, head, now)
     if rows:
@@ -111,8 +105,10 @@ def append_facts_now(connection: Connection, facts: Sequence[AuditFact], now: da
 _HEAD = select(AuditEntry.seq, AuditEntry.row_hash).order_by(AuditEntry.seq.desc()).limit(1)
 
 
-def _recorded(facts: Sequence[AuditFact]) -> Select[str]:
-    return select(AuditEntry.event_id).where(AuditEntry.event_id.in_({f.event_id for f in facts}))
+def recorded_event_ids(connection: Connection, event_ids: Sequence[str]) -> set[str]:
+    """Which of these event ids the chain already holds."""
+    query = select(AuditEntry.event_id).where(AuditEntry.event_id.in_(set(event_ids)))
+    return set(connection.scalars(query))
 
 
 def _chain_rows(
@@ -144,7 +140,7 @@ def _chain_rows(
     return rows
 
 
-def _record(entry: AuditEntry) -> AuditRecord:
+def _record(entry: _ChainRow) -> AuditRecord:
     return AuditRecord(
         seq=entry.seq,
         event_id=entry.event_id,
@@ -160,8 +156,8 @@ def _record(entry: AuditEntry) -> AuditRecord:
     )
 
 
-async def audit_rows(
-    session: AsyncSession,
+def audit_rows(
+    connection: Connection,
     *,
     case_id: str | None = None,
     key_id: str | None = None,
@@ -169,13 +165,13 @@ async def audit_rows(
     limit: int = 1000,
 ) -> list[AuditRecord]:
     """Rows of one case and/or one key, in chain order (page with `after_seq`)."""
-    query = select(AuditEntry).where(AuditEntry.seq > after_seq)
+    query = select(*AuditEntry.__table__.c).where(AuditEntry.seq > after_seq)
     if case_id is not None:
         query = query.where(AuditEntry.case_id == case_id)
     if key_id is not None:
         query = query.where(AuditEntry.key_id == key_id)
-    entries = await session.scalars(query.order_by(AuditEntry.seq).limit(limit))
-    return [_record(entry) for entry in entries]
+    entries = connection.execute(query.order_by(AuditEntry.seq).limit(limit))
+    return [_record(cast(_ChainRow, entry)) for entry in entries]
 
 
 def _problem(entry: _ChainRow, expected_seq: int, expected_prev: str) -> str | None:
@@ -188,18 +184,17 @@ def _problem(entry: _ChainRow, expected_seq: int, expected_prev: str) -> str | N
     return None
 
 
-async def verify(session: AsyncSession, batch: int = VERIFY_BATCH) -> AuditVerification:
+def verify(connection: Connection, batch: int = VERIFY_BATCH) -> AuditVerification:
     """Recompute the chain from the first row, `batch` rows at a time; stop at the first bad row."""
     checked, expected_prev = 0, GENESIS
     while True:
-        # Plain rows, not ORM objects: nothing accumulates in the session's identity map.
         query = (
             select(*AuditEntry.__table__.c)
             .where(AuditEntry.seq > checked)
             .order_by(AuditEntry.seq)
             .limit(batch)
         )
-        entries = (await session.execute(query)).all()
+        entries = connection.execute(query).all()
         for entry in entries:
             problem = _problem(cast(_ChainRow, entry), checked + 1, expected_prev)
             if problem:

@@ -1,14 +1,13 @@
-"""Async engines and sessions for SQLite (embedded default) and PostgreSQL (psycopg 3)."""
+"""The store's engines, and `open_store`: the one call that makes a process's store."""
 
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from store.port import Store
+from store.postgres import PostgresStore
+from store.sqlite import SqliteStore, sqlite_file
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -28,6 +27,12 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+def open_store(url: str) -> Store:
+    """The store at `url`: a SQLite file in the event loop, else PostgreSQL's group commit."""
+    engine = make_engine(url)
+    if engine.dialect.name != "sqlite":
+        return PostgresStore(engine)
+    path = sqlite_file(engine)
+    if path is None:
+        raise ValueError(f"the SQLite store needs a database file, not {url!r}")
+    return SqliteStore(engine, path)

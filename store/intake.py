@@ -7,16 +7,14 @@ concurrent deliveries of the same id wait for it to settle and answer with its c
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
 
-from sqlalchemy import Connection, Delete, Row, Select, String, Update, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, Delete, Select, String, Update, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.dml import ReturningInsert
 
-from domain.keys import KeyStatus
+from domain.intake import KeyOwner
+from store.access import key_view
 from store.base import Base, UTCDateTime, insert_into
-from store.models import ApiKey
 
 
 class AlertIntakeRow(Base):
@@ -85,75 +83,12 @@ def _release(alert_id: str) -> Delete:
     return delete(row).where(row.alert_id == alert_id, row.case_id.is_(None))
 
 
-class KeyOwner(NamedTuple):
-    """What intake checks an alert against: whose key it is, where, and whether it is live."""
-
-    account_id: str
-    exchange: str
-    status: KeyStatus
-
-
-def _key_owner(key_id: str) -> Select[str, str, str]:
-    return select(ApiKey.account_id, ApiKey.exchange, ApiKey.status).where(ApiKey.key_id == key_id)
-
-
-def _owner(row: Row[str, str, str] | None) -> KeyOwner | None:
-    return KeyOwner(row.account_id, row.exchange, KeyStatus(row.status)) if row else None
-
-
 class AlertIntake:
-    """Repository over `alert_intake` in an async session; the caller owns the transaction."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-        self._dialect = session.get_bind().dialect.name
-
-    async def find(self, alert_id: str) -> IntakeRecord | None:
-        """The record of an alert id already received, if any."""
-        row = (await self._session.execute(_find(alert_id))).first()
-        return IntakeRecord(*row) if row else None
-
-    async def key_owner(self, key_id: str) -> KeyOwner | None:
-        """The registered key's owner and status, or None."""
-        return _owner((await self._session.execute(_key_owner(key_id))).first())
-
-    async def claim(
-        self, alert_id: str, key_id: str, now: datetime
-    ) -> tuple[IntakeRecord | None, bool]:
-        """Claim an alert id: (None, True) when this call claimed it, else (its record, False)."""
-        statement = _claim(self._dialect, alert_id, key_id, now)
-        if (await self._session.execute(statement)).scalar_one_or_none() is not None:
-            return None, True
-        return await self.find(alert_id), False
-
-    async def take_over(self, alert_id: str, claimed_before: datetime, now: datetime) -> bool:
-        """Take a claim whose holder gave no news since `claimed_before` (it likely died)."""
-        result = await self._session.execute(_take_over(alert_id, claimed_before, now))
-        return result.scalar_one_or_none() is not None
-
-    async def settle(self, alert_id: str, key_id: str, case_id: str, now: datetime) -> IntakeRecord:
-        """Record the case of a claimed alert id; a settled id keeps its first case.
-
-        Written as an upsert: a claim taken over and released meanwhile is simply redone.
-        """
-        statement = _settle(self._dialect, alert_id, key_id, case_id, now)
-        received_at = (await self._session.execute(statement)).scalar_one_or_none()
-        if received_at is not None:
-            return IntakeRecord(alert_id, key_id, case_id, received_at)
-        record = await self.find(alert_id)  # settled before, by another delivery
-        assert record is not None  # settled rows are never deleted
-        return record
-
-    async def release(self, alert_id: str) -> None:
-        """Give up an unsettled claim, so that a retry of the alert can go through."""
-        await self._session.execute(_release(alert_id))
-
-
-class LoopIntake:
-    """The same operations on a SQLite connection in the event loop (`store.loop_sqlite`)."""
+    """Operations on `alert_intake` on a connection; the caller owns the transaction."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+        self._dialect = connection.dialect.name
 
     def find(self, alert_id: str) -> IntakeRecord | None:
         """The record of an alert id already received, if any."""
@@ -161,21 +96,34 @@ class LoopIntake:
         return IntakeRecord(*row) if row else None
 
     def key_owner(self, key_id: str) -> KeyOwner | None:
-        """As `AlertIntake.key_owner`."""
-        return _owner(self._connection.execute(_key_owner(key_id)).first())
+        """The registered key's owner and status, or None."""
+        key = key_view(self._connection, key_id)
+        return KeyOwner(key.account_id, key.exchange, key.status) if key else None
 
     def claim(self, alert_id: str, key_id: str, now: datetime) -> tuple[IntakeRecord | None, bool]:
-        """As `AlertIntake.claim`."""
-        if self._connection.execute(_claim("sqlite", alert_id, key_id, now)).first():
+        """Claim an alert id: (None, True) when this call claimed it, else (its record, False)."""
+        if self._connection.execute(_claim(self._dialect, alert_id, key_id, now)).first():
             return None, True
         return self.find(alert_id), False
 
+    def take_over(self, alert_id: str, claimed_before: datetime, now: datetime) -> bool:
+        """Take a claim whose holder gave no news since `claimed_before` (it likely died)."""
+        taken = self._connection.execute(_take_over(alert_id, claimed_before, now))
+        return taken.scalar_one_or_none() is not None
+
     def settle(self, alert_id: str, key_id: str, case_id: str, now: datetime) -> IntakeRecord:
-        """As `AlertIntake.settle`."""
-        settled = self._connection.execute(_settle("sqlite", alert_id, key_id, case_id, now))
+        """Record the case of a claimed alert id; a settled id keeps its first case.
+
+        Written as an upsert: a claim taken over and released meanwhile is simply redone.
+        """
+        settled = self._connection.execute(_settle(self._dialect, alert_id, key_id, case_id, now))
         received_at = settled.scalar_one_or_none()
         if received_at is not None:
             return IntakeRecord(alert_id, key_id, case_id, received_at)
-        record = self.find(alert_id)
+        record = self.find(alert_id)  # settled before, by another delivery
         assert record is not None  # settled rows are never deleted
         return record
+
+    def release(self, alert_id: str) -> None:
+        """Give up an unsettled claim, so that a retry of the alert can go through."""
+        self._connection.execute(_release(alert_id))

@@ -10,9 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, Select, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Integer,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.notices import Channel, DeliveryStatus
@@ -98,36 +107,33 @@ def find_entry(outbox_id: str) -> Select[Any]:
 
 
 class NotificationOutbox:
-    """The outbox as the webhooks and officers see it; the caller owns the transaction.
+    """The outbox as the webhooks and officers see it, on a connection; the caller owns the
+    transaction. The send path's writes are `store.outbox_sends.OutboxSends`."""
 
-    The send path's writes are `store.outbox_sends.OutboxSends`.
-    """
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def get(self, outbox_id: str) -> OutboxEntry | None:
-        """The row with this id, read fresh from the database."""
-        row = (await self._session.execute(find_entry(outbox_id))).first()
+    def get(self, outbox_id: str) -> OutboxEntry | None:
+        """The row with this id, as this transaction sees it."""
+        row = self._connection.execute(find_entry(outbox_id)).first()
         return entry_of(row) if row else None
 
-    async def for_case(self, case_id: str) -> list[OutboxEntry]:
+    def for_case(self, case_id: str) -> list[OutboxEntry]:
         """Every notice row of a case, oldest first."""
-        rows = await self._session.scalars(
-            select(OutboxRow).where(OutboxRow.case_id == case_id).order_by(OutboxRow.created_at)
-        )
-        return [_entry(row) for row in rows]
+        query = select(*ENTRY_COLUMNS).where(OutboxRow.case_id == case_id)
+        return [
+            entry_of(row) for row in self._connection.execute(query.order_by(OutboxRow.created_at))
+        ]
 
-    async def by_provider_message_id(self, provider: str, message_id: str) -> OutboxEntry | None:
+    def by_provider_message_id(self, provider: str, message_id: str) -> OutboxEntry | None:
         """The row a provider's message id was recorded on, if any."""
-        row = await self._session.scalar(
-            select(OutboxRow).where(
-                OutboxRow.provider == provider, OutboxRow.provider_message_id == message_id
-            )
+        query = select(*ENTRY_COLUMNS).where(
+            OutboxRow.provider == provider, OutboxRow.provider_message_id == message_id
         )
-        return _entry(row) if row else None
+        row = self._connection.execute(query).first()
+        return entry_of(row) if row else None
 
-    async def apply_event(
+    def apply_event(
         self,
         outbox_id: str,
         status: DeliveryStatus,
@@ -137,21 +143,25 @@ class NotificationOutbox:
         now: datetime,
     ) -> OutboxEntry | None:
         """Advance a row on a provider event; returns the row only if its status moved."""
-        row = await self._row(outbox_id)
+        row = self._connection.execute(find_entry(outbox_id).with_for_update()).first()
         if row is None:
             return None
-        row.provider = row.provider or provider
-        row.provider_message_id = row.provider_message_id or message_id
-        row.updated_at = now
-        if _RANK[status] <= _RANK[DeliveryStatus(row.status)]:
-            return None
-        row.status = status.value
-        row.in_doubt = False  # the provider has the message: a retry must not send it again
-        if status == DeliveryStatus.FAILED and detail:
-            row.error = detail[:500]
-        return _entry(row)
+        entry = entry_of(row)
+        values: dict[str, Any] = {
+            "provider": entry.provider or provider,
+            "provider_message_id": entry.provider_message_id or message_id,
+            "updated_at": now,
+        }
+        moved = moves(status, entry.status)
+        if moved:
+            # The provider has the message: a retry must not send it again.
+            values.update(status=status.value, in_doubt=False)
+            if status == DeliveryStatus.FAILED and detail:
+                values["error"] = detail[:500]
+        updated = self._update(outbox_id, **values)
+        return updated if moved else None
 
-    async def first_sighting(
+    def first_sighting(
         self, provider: str, event_id: str, outbox_id: str | None, now: datetime
     ) -> bool:
         """Remember a provider event id; False if it was seen before (a duplicate)."""
@@ -161,36 +171,36 @@ class NotificationOutbox:
             "outbox_id": outbox_id,
             "received_at": now,
         }
-        dialect = self._session.get_bind().dialect.name
-        statement = insert_into(dialect, WebhookEventSeenRow).values(**values)
+        statement = insert_into(self._connection.dialect.name, WebhookEventSeenRow).values(**values)
         statement = statement.on_conflict_do_nothing()
-        result = await self._session.execute(statement.returning(WebhookEventSeenRow.event_id))
+        result = self._connection.execute(statement.returning(WebhookEventSeenRow.event_id))
         return result.scalar_one_or_none() is not None
 
-    async def _row(self, outbox_id: str) -> OutboxRow | None:
-        return await self._session.scalar(
-            select(OutboxRow)
-            .where(OutboxRow.outbox_id == outbox_id)
-            .execution_options(populate_existing=True)
+    def seen(self, provider: str, event_id: str) -> bool:
+        """Whether a provider event id was applied before."""
+        query = select(WebhookEventSeenRow.event_id).where(
+            WebhookEventSeenRow.provider == provider,
+            WebhookEventSeenRow.event_id == event_id[:200],
         )
+        return self._connection.execute(query).first() is not None
+
+    def _update(self, outbox_id: str, **values: Any) -> OutboxEntry:
+        """One UPDATE … RETURNING on a row that must exist (the hot path of every send)."""
+        statement = (
+            update(OutboxRow)
+            .where(OutboxRow.outbox_id == outbox_id)
+            .values(**values)
+            .returning(*ENTRY_COLUMNS)
+        )
+        row = self._connection.execute(statement).first()
+        if row is None:
+            raise LookupError(f"no outbox row {outbox_id}")
+        return entry_of(row)
 
 
-def _entry(row: OutboxRow) -> OutboxEntry:
-    return OutboxEntry(
-        outbox_id=row.outbox_id,
-        case_id=row.case_id,
-        notice_id=row.notice_id,
-        channel=Channel(row.channel),
-        status=DeliveryStatus(row.status),
-        provider=row.provider,
-        provider_message_id=row.provider_message_id,
-        error=row.error,
-        attempts=row.attempts,
-        in_doubt=row.in_doubt,
-        last_attempt_at=row.last_attempt_at,
-        subject=row.subject,
-        body=row.body,
-    )
+def moves(status: DeliveryStatus, current: DeliveryStatus) -> bool:
+    """Whether a provider's `status` advances a row now at `current` (only forward)."""
+    return _RANK[status] > _RANK[current]
 
 
 def entry_of(row: Row[Any]) -> OutboxEntry:

@@ -1,35 +1,30 @@
 """The send path's outbox writes: claim a notice's row, count attempts, record the answer.
 
 Each is one statement (INSERT … ON CONFLICT DO NOTHING … RETURNING or UPDATE … RETURNING)
-on a `Connection` inside the caller's write transaction; the worker runs them in the event
-loop on SQLite and in an async session elsewhere (`store.core_work`).
+on a `Connection` inside the caller's write transaction (`store.port.Store.write`).
 
-    entry = OutboxSends(connection).claim(case_id=..., notice_id=..., channel=..., ...)
-    entry = OutboxSends(connection).begin_attempt(entry.outbox_id, "o***@example.com", now)
+    entry = await store.write(lambda c: OutboxSends(c).claim(case_id=..., notice_id=..., ...))
+    entry = await store.write(lambda c: OutboxSends(c).begin_attempt(entry.outbox_id, hint, now))
 """
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, case, func, update
+from sqlalchemy import case, func
 
 from domain.notices import Channel, DeliveryStatus
 from store.base import insert_into
 from store.outbox import (
     ENTRY_COLUMNS,
+    NotificationOutbox,
     OutboxEntry,
     OutboxRow,
     entry_of,
-    find_entry,
     outbox_id_for,
 )
 
 
-class OutboxSends:
+class OutboxSends(NotificationOutbox):
     """Writes of `send_notice` to the outbox; the caller owns the transaction."""
-
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
 
     def claim(
         self,
@@ -69,11 +64,6 @@ class OutboxSends:
         entry = entry_of(row) if row else self.get(outbox_id)
         assert entry is not None  # inserted above or by an earlier attempt
         return entry
-
-    def get(self, outbox_id: str) -> OutboxEntry | None:
-        """The row with this id, as this transaction sees it."""
-        row = self._connection.execute(find_entry(outbox_id)).first()
-        return entry_of(row) if row else None
 
     def begin_attempt(self, outbox_id: str, recipient_hint: str, now: datetime) -> OutboxEntry:
         """Count an attempt and mark its outcome unknown until the provider answers."""
@@ -115,16 +105,3 @@ class OutboxSends:
             in_doubt=False,
             updated_at=now,
         )
-
-    def _update(self, outbox_id: str, **values: Any) -> OutboxEntry:
-        """One UPDATE … RETURNING on a row that must exist (the hot path of every send)."""
-        statement = (
-            update(OutboxRow)
-            .where(OutboxRow.outbox_id == outbox_id)
-            .values(**values)
-            .returning(*ENTRY_COLUMNS)
-        )
-        row = self._connection.execute(statement).first()
-        if row is None:
-            raise LookupError(f"no outbox row {outbox_id}")
-        return entry_of(row)

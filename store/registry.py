@@ -1,30 +1,30 @@
 """The key registry: register keys, read them, replace their whitelists.
 
-    record = await register_key(session, key_id=..., account_id=..., exchange="upbit",
-                                permissions=["read", "trade"], allowed_ips=["203.0.113.7"])
-    record = await get_key(session, key_id)                      # KeyRecord | None
-    record = await replace_allowed_ips(session, key_id, ips)     # raises InvalidWhitelist
+    record = await store.write(lambda c: register_key(c, key_id=..., account_id=...,
+                               exchange="upbit", permissions=["read"], allowed_ips=[...]))
+    record = await store.read(lambda c: get_key(c, key_id))             # KeyRecord | None
+    record = await store.write(lambda c: replace_allowed_ips(c, key_id, ips))
 
-Each function works inside the caller's transaction; the caller commits. Whitelists
-are normalised by `domain.network.normalise_whitelist`, whose error names every bad entry.
+The rules (what a registration must hold, when it conflicts) are `domain.registry`'s;
+whitelists are normalised by `domain.network.normalise_whitelist`.
 """
 
-import re
 from datetime import UTC, datetime
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+from sqlalchemy import Connection, Row, Select, insert, select, update
 
-from domain.alerts import ExchangeId, KeyId
 from domain.keys import KeyStatus, Permission
 from domain.network import normalise_whitelist
-from domain.registry import usable_permissions
-from store.models import Account, ApiKey
-
-_KEY_ID = TypeAdapter(KeyId)
-# Only a digest may be stored, never the secret: "<algorithm>:<64 hex digits>".
-SECRET_HASH_PATTERN = re.compile(r"(sha256|hmac-sha256):[0-9a-f]{64}")
-_EXCHANGE = TypeAdapter(ExchangeId)
+from domain.registry import (
+    check_registration,
+    check_reregistration,
+    check_whitelist_change,
+    usable_permissions,
+)
+from store.accounts import get_account
+from store.models import ApiKey
 
 
 class UnknownKey(LookupError):
@@ -33,10 +33,6 @@ class UnknownKey(LookupError):
 
 class UnknownAccount(LookupError):
     """A key names an account that is not registered."""
-
-
-class KeyConflict(ValueError):
-    """The request contradicts what the registry holds (another registration, an expired key)."""
 
 
 class KeyRecord(BaseModel):
@@ -57,34 +53,34 @@ class KeyRecord(BaseModel):
     updated_at: AwareDatetime
 
 
-def _permissions(values: list[str] | list[Permission]) -> list[Permission]:
-    granted = {Permission(v) for v in values}
-    if not granted:
-        raise ValueError("a key needs at least one permission")
-    return [p for p in Permission if p in granted]
+_RECORD: tuple[Any, ...] = (
+    ApiKey.key_id,
+    ApiKey.account_id,
+    ApiKey.exchange,
+    ApiKey.status,
+    ApiKey.permissions,
+    ApiKey.allowed_ips,
+    ApiKey.expires_at,
+    ApiKey.expired_at,
+    ApiKey.created_at,
+    ApiKey.updated_at,
+)
 
 
-def record_of(key: ApiKey) -> KeyRecord:
-    """The read model of a registry row."""
-    status = KeyStatus(key.status)
-    granted = [Permission(p) for p in key.permissions]
-    return KeyRecord(
-        key_id=key.key_id,
-        account_id=key.account_id,
-        exchange=key.exchange,
-        status=status,
-        permissions=granted,
-        usable_permissions=usable_permissions(granted, status),
-        allowed_ips=list(key.allowed_ips),
-        expires_at=key.expires_at,
-        expired_at=key.expired_at,
-        created_at=key.created_at,
-        updated_at=key.updated_at,
-    )
+def _key(key_id: str) -> Select[Any]:
+    return select(*_RECORD).where(ApiKey.key_id == key_id)
 
 
-async def register_key(
-    session: AsyncSession,
+def _record(row: Row[Any]) -> KeyRecord:
+    status = KeyStatus(row.status)
+    granted = [Permission(p) for p in row.permissions]
+    fields = row._asdict()
+    fields.update(status=status, permissions=granted)
+    return KeyRecord(usable_permissions=usable_permissions(granted, status), **fields)
+
+
+def register_key(
+    connection: Connection,
     *,
     key_id: str,
     account_id: str,
@@ -96,58 +92,57 @@ async def register_key(
     now: datetime | None = None,
 ) -> KeyRecord:
     """Register a key; registering the same key again with the same facts changes nothing."""
-    try:
-        _KEY_ID.validate_python(key_id)
-        _EXCHANGE.validate_python(exchange)
-    except ValidationError as error:
-        raise ValueError(f"invalid key id or exchange: {key_id!r}, {exchange!r}") from error
-    if secret_hash is not None and not SECRET_HASH_PATTERN.fullmatch(secret_hash):
-        raise ValueError("secret_hash must be 'sha256:<hex>' or 'hmac-sha256:<hex>', not a secret")
-    granted = [p.value for p in _permissions(permissions)]
+    granted = [p.value for p in check_registration(key_id, exchange, permissions, secret_hash)]
     whitelist = normalise_whitelist(allowed_ips)
-    existing = await session.get(ApiKey, key_id)
+    existing = connection.execute(_key(key_id)).first()
     if existing is not None:
-        same = (existing.account_id, existing.exchange, existing.permissions, existing.allowed_ips)
-        if same != (account_id, exchange, granted, whitelist):
-            raise KeyConflict(f"key {key_id} is already registered differently")
-        return record_of(existing)
-    if await session.get(Account, account_id) is None:
+        registered = (existing.account_id, existing.exchange, existing.permissions)
+        asked = (account_id, exchange, granted, whitelist)
+        check_reregistration(key_id, (*registered, existing.allowed_ips), asked)
+        return _record(existing)
+    if get_account(connection, account_id) is None:
         raise UnknownAccount(f"account {account_id} is not registered")
     now = now or datetime.now(UTC)
-    key = ApiKey(
-        key_id=key_id,
-        account_id=account_id,
-        exchange=exchange,
-        permissions=granted,
-        status=KeyStatus.ACTIVE.value,
-        allowed_ips=whitelist,
-        expires_at=expires_at,
-        secret_hash=secret_hash,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(key)
-    await session.flush()
-    return record_of(key)
+    row = connection.execute(
+        insert(ApiKey)
+        .values(
+            key_id=key_id,
+            account_id=account_id,
+            exchange=exchange,
+            permissions=granted,
+            status=KeyStatus.ACTIVE.value,
+            allowed_ips=whitelist,
+            expires_at=expires_at,
+            secret_hash=secret_hash,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(*_RECORD)
+    ).one()
+    return _record(row)
 
 
-async def get_key(session: AsyncSession, key_id: str) -> KeyRecord | None:
+def get_key(connection: Connection, key_id: str) -> KeyRecord | None:
     """The key, or None."""
-    key = await session.get(ApiKey, key_id)
-    return record_of(key) if key else None
+    row = connection.execute(_key(key_id)).first()
+    return _record(row) if row else None
 
 
-async def replace_allowed_ips(
-    session: AsyncSession, key_id: str, allowed_ips: list[str], now: datetime | None = None
+def replace_allowed_ips(
+    connection: Connection, key_id: str, allowed_ips: list[str], now: datetime | None = None
 ) -> KeyRecord:
     """Replace the whitelist (validated first); an expired key's whitelist no longer matters."""
     whitelist = normalise_whitelist(allowed_ips)
-    key = await session.get(ApiKey, key_id, with_for_update=True)
+    key = connection.execute(_key(key_id).with_for_update()).first()
     if key is None:
         raise UnknownKey(f"key {key_id} is not registered")
-    if key.status == KeyStatus.EXPIRED:
-        raise KeyConflict(f"key {key_id} is expired; expiry cannot be undone")
-    if key.allowed_ips != whitelist:
-        key.allowed_ips, key.updated_at = whitelist, now or datetime.now(UTC)
-        await session.flush()
-    return record_of(key)
+    check_whitelist_change(key_id, KeyStatus(key.status))
+    if key.allowed_ips == whitelist:
+        return _record(key)
+    changed = (
+        update(ApiKey)
+        .where(ApiKey.key_id == key_id)
+        .values(allowed_ips=whitelist, updated_at=now or datetime.now(UTC))
+        .returning(*_RECORD)
+    )
+    return _record(connection.execute(changed).one())

@@ -9,8 +9,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from domain.ids import SEARCH_ATTRIBUTES
-from worker.devserver import installed_binary
+from domain.search_attributes import SEARCH_ATTRIBUTES
+from local_stack.devserver import installed_binary
 
 _TYPES = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,

@@ -19,12 +19,9 @@ from activities.detection import AlertRaiser, DetectionActivities
 from activities.keys import KeyActivities
 from activities.notifications import NoticeActivities, NoticeRenderer, build_channels
 from activities.policy import PolicyActivities, read_detection_policy, read_policy_file
-from api.intake import IntakeStore
 from config.settings import Settings
 from domain.policy import PolicyError
-from store.engine import make_engine, make_sessionmaker
-from store.group_commit import GroupCommit
-from store.loop_sqlite import LoopSqlite
+from store.engine import open_store
 from workflows.detection_sweep import DetectionSweepWorkflow
 from workflows.key_case import KeyCaseWorkflow
 
@@ -39,25 +36,18 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     # Fail fast: a worker with a bad policy must not start taking cases.
     policy = read_policy_file(settings.policy_file)
     detection = read_detection_policy(settings.policy_file)
-    engine = make_engine(settings.effective_database_url)
-    sessions = make_sessionmaker(engine)
+    store = open_store(settings.effective_database_url)
     channels = build_channels(settings)
     client = await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
     )
-    # Every activity's store writes share one queue: the event loop's writer on a SQLite
-    # file (store.loop_sqlite), else the group commit.
-    writes = GroupCommit(sessions)
-    loop_sqlite = LoopSqlite.for_engine(engine)
-    notices = NoticeActivities(
-        sessions, channels.email, channels.sms, NoticeRenderer(), writes=writes, loop=loop_sqlite
-    )
+    # Every activity's store work shares the one store, so its writes share transactions.
+    notices = NoticeActivities(store, channels.email, channels.sms, NoticeRenderer())
     # Detector hits enter through the same intake as POST /v1/alerts.
-    intake = IntakeStore(sessions, writes, loop_sqlite)
-    raiser = AlertRaiser(client, settings.task_queue, intake)
-    sweeps = DetectionActivities(sessions, detection, raiser)
+    raiser = AlertRaiser(client, settings.task_queue, store)
+    sweeps = DetectionActivities(store, detection, raiser)
     worker = Worker(
         client,
         task_queue=settings.task_queue,
@@ -67,8 +57,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             sweeps.run_detector,
             sweeps.finish_sweep,
             PolicyActivities(policy).load_policy,
-            KeyActivities(sessions, writes=writes, loop=loop_sqlite).apply_key_measure,
-            AuditActivities(sessions, writes=writes, loop=loop_sqlite).record_case_facts,
+            KeyActivities(store).apply_key_measure,
+            AuditActivities(store).record_case_facts,
             notices.send_notice,
         ],
         max_cached_workflows=settings.max_cached_workflows,
@@ -90,9 +80,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             await stop.wait()
             log.info("stopping: finishing running activities (up to %s)", GRACEFUL_SHUTDOWN)
     finally:
-        if loop_sqlite is not None:
-            loop_sqlite.close()
-        await engine.dispose()
+        await store.close()
     log.info("worker stopped")
 
 

@@ -12,9 +12,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain import audit_events, transitions
-    from domain.case import CaseState
-    from domain.effects import (
+    from domain import audit_events, case_reactions
+    from domain.activity_io import (
         ActivityName,
         ApplyKeyMeasureInput,
         AuditFact,
@@ -25,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         SendNoticeInput,
         SendNoticeResult,
     )
+    from domain.case import CaseState
     from domain.policy import LadderPolicy, LoadPolicyInput, LoadPolicyResult
 
 STORE_TIMEOUT = timedelta(seconds=30)
@@ -98,7 +98,7 @@ Sent = tuple[list[ChannelOutcome], str | None]  # per-channel outcomes, or why i
 
 
 async def apply_measure(
-    state: CaseState, request: transitions.MeasureRequest, facts: list[AuditFact]
+    state: CaseState, request: case_reactions.MeasureRequest, facts: list[AuditFact]
 ) -> CaseState:
     """Apply a key measure with its facts; a refusal is recorded and the case goes on."""
     measure = request.measure.value
@@ -124,10 +124,10 @@ async def apply_measure(
         failed = audit_events.key_measure_failed(state, measure, cause, workflow.now())
         await record_facts([*facts, failed])
         return state
-    return transitions.on_measure(state, result)
+    return case_reactions.on_measure(state, result)
 
 
-async def send(state: CaseState, notice: transitions.NoticeRequest) -> Sent:
+async def send(state: CaseState, notice: case_reactions.NoticeRequest) -> Sent:
     """Send one notice of the case; a send that gave up is an outcome, not an error."""
     request = SendNoticeInput(
         notice_id=notice.notice_id,

@@ -9,7 +9,7 @@ sweep that fails or is skipped leaves the next one exactly where to start.
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.detection.policy import DETECTOR_NAMES
@@ -25,8 +25,8 @@ with workflow.unsafe.imports_passed_through():
         SweepInput,
         SweepResult,
     )
+    from domain.search_attributes import DETECTOR_HITS
 
-DETECTOR_HITS = SearchAttributeKey.for_int("DetectorHits")  # domain.ids.SEARCH_ATTRIBUTES
 # A few tries, then the sweep fails and the next scheduled one takes over from the store.
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=5)
 COUNT_TIMEOUT = timedelta(minutes=2)

@@ -1,6 +1,6 @@
 """KeyCaseWorkflow: one durable case per suspicious API key, up the DAXA ladder.
 
-Handlers only queue what arrives; one loop decides (pure rules in `domain.transitions`)
+Handlers only queue what arrives; one loop decides (pure rules in `domain.case_reactions`)
 and then acts (store writes as local activities, notices as activities, search
 attributes). Nothing interleaves, so no lock is needed, and a whole batch of messages
 costs one workflow task and one store write.
@@ -17,11 +17,11 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain import ladder, transitions
+    from domain import case_reactions, stage_rules
     from domain.actions import reject_action
     from domain.alerts import Alert
     from domain.case import CaseState, KeyCaseInput, QueryName
-    from domain.ids import case_id_for
+    from domain.ids import WORKFLOW_TYPE, case_id_for
     from domain.messages import DeliveryEvent, KycResult, SignalName
     from domain.officer import OfficerActionResult
     from domain.policy import LadderPolicy
@@ -38,7 +38,7 @@ LAST_TURN_WAIT = timedelta(milliseconds=50)  # see KeyCaseWorkflow._last_turn
 _T = TypeVar("_T")
 
 
-@workflow.defn(name="KeyCaseWorkflow")
+@workflow.defn(name=WORKFLOW_TYPE)
 class KeyCaseWorkflow(OfficerDesk):
     """Carries one key's case from the first alert to its ending."""
 
@@ -55,7 +55,7 @@ class KeyCaseWorkflow(OfficerDesk):
         self._answered: list[OfficerCommand] = []
         OfficerDesk.__init__(self)
         self._sending: dict[str, asyncio.Task[case_effects.Sent]] = {}
-        self._effects = transitions.NONE
+        self._effects = case_reactions.NONE
         self._ran_local_activity = False  # in the turn just taken
         self._alarm = Alarm()
         # A continued run inherits the search attributes the last run set.
@@ -78,7 +78,7 @@ class KeyCaseWorkflow(OfficerDesk):
                 if self._next_case:
                     self._open_next_case(start)
                 return state
-            self._alarm.set(ladder.next_wakeup(state), _alarm_summary(state))
+            self._alarm.set(stage_rules.next_wakeup(state), _alarm_summary(state))
             await workflow.wait_condition(self._woken)
 
     async def _last_turn(self, ended: bool) -> None:
@@ -103,11 +103,11 @@ class KeyCaseWorkflow(OfficerDesk):
             return self._state, self._policy  # carried over by continue-as-new
         case_id = case_id_for(start.key_id, workflow.info().run_id)
         policy = await case_effects.load_policy(case_id)
-        state = ladder.open_case(
+        state = stage_rules.open_case(
             case_id, start.key_id, start.account_id, start.exchange, policy, workflow.now()
         )
         self._state, self._policy = state, policy
-        self._effects = transitions.on_open(state)
+        self._effects = case_reactions.on_open(state)
         return state, policy
 
     def _decide(self, state: CaseState, policy: LadderPolicy) -> CaseState:
@@ -117,24 +117,24 @@ class KeyCaseWorkflow(OfficerDesk):
             if task.done():
                 del self._sending[notice_id]
                 outcomes, error = task.result()
-                state = self._adopt(transitions.on_sent(state, notice_id, outcomes, error, now))
+                state = self._adopt(case_reactions.on_sent(state, notice_id, outcomes, error, now))
         if self._alerts:
-            fresh, repeats = ladder.fresh_alerts(_take(self._alerts), self._seen_set)
+            fresh, repeats = stage_rules.fresh_alerts(_take(self._alerts), self._seen_set)
             self._remember(a.alert_id for a in fresh)
-            if ladder.passes_alerts_on(state):
+            if stage_rules.passes_alerts_on(state):
                 self._next_case.extend(fresh)
-            state = self._adopt(transitions.on_alerts(state, fresh, repeats, policy, now))
+            state = self._adopt(case_reactions.on_alerts(state, fresh, repeats, policy, now))
         for result in _take(self._kyc):
-            state = self._adopt(transitions.on_kyc(state, result, policy, now))
+            state = self._adopt(case_reactions.on_kyc(state, result, policy, now))
         for event in _take(self._deliveries):
-            state = self._adopt(transitions.on_delivery(state, event))
+            state = self._adopt(case_reactions.on_delivery(state, event))
         for command in _take(self._commands):
             state = self._decide_command(state, policy, command, now)
-        state = self._adopt(transitions.on_time(state, now))
+        state = self._adopt(case_reactions.on_time(state, now))
         self._state = state
         return state
 
-    def _adopt(self, decision: transitions.Decision) -> CaseState:
+    def _adopt(self, decision: case_reactions.Decision) -> CaseState:
         state, effects = decision
         self._effects = self._effects.then(effects)
         return state
@@ -148,7 +148,7 @@ class KeyCaseWorkflow(OfficerDesk):
         if command.error:
             return state
         state = self._adopt(
-            transitions.on_action(state, command.action, command.command, policy, now)
+            case_reactions.on_action(state, command.action, command.command, policy, now)
         )
         command.result = OfficerActionResult(
             case_id=state.case_id,
@@ -162,7 +162,7 @@ class KeyCaseWorkflow(OfficerDesk):
 
     async def _act(self, state: CaseState) -> CaseState:
         """Run the effects the last decisions asked for, then show the case."""
-        effects, self._effects = self._effects, transitions.NONE
+        effects, self._effects = self._effects, case_reactions.NONE
         facts = list(effects.facts)
         self._ran_local_activity = bool(facts) or effects.measure is not None
         if effects.measure is not None:
@@ -265,7 +265,7 @@ def _alarm_summary(state: CaseState) -> str:
         return "monitoring window ends"
     if state.stage is CaseStage.PROBATION:
         return "probation ends"
-    reminder = ladder.next_reminder(state)
+    reminder = stage_rules.next_reminder(state)
     if reminder and state.kyc_deadline and reminder.at < state.kyc_deadline:
         return f"KYC reminder {reminder.notice_id}"
     return "KYC deadline"

@@ -6,23 +6,19 @@ Only ids, stages and times: no e-mail, phone number or secret ever goes here.
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import (
-    SearchAttributeKey,
-    SearchAttributePair,
-    SearchAttributeUpdate,
-    TypedSearchAttributes,
-)
+from temporalio.common import SearchAttributePair, SearchAttributeUpdate, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
     from domain.case import CaseState
-
-KEY_ID = SearchAttributeKey.for_keyword("KeyId")
-CASE_ID = SearchAttributeKey.for_keyword("CaseId")
-EXCHANGE = SearchAttributeKey.for_keyword("Exchange")
-CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
-SEVERITY = SearchAttributeKey.for_keyword("Severity")
-ASSIGNED_TO = SearchAttributeKey.for_keyword("AssignedTo")
-KYC_DEADLINE = SearchAttributeKey.for_datetime("KycDeadline")
+    from domain.search_attributes import (
+        ASSIGNED_TO,
+        CASE_ID,
+        CASE_STAGE,
+        EXCHANGE,
+        KEY_ID,
+        KYC_DEADLINE,
+        SEVERITY,
+    )
 
 Shown = dict[str, str | datetime | None]
 

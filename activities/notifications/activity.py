@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -31,16 +30,14 @@ from activities.notifications.ports import (
     TransientSendError,
 )
 from activities.notifications.renderer import NoticeRenderer, RenderedNotice
+from domain.activity_io import ActivityName, ChannelOutcome, SendNoticeInput, SendNoticeResult
 from domain.audit_events import notice_sent
-from domain.effects import ActivityName, ChannelOutcome, SendNoticeInput, SendNoticeResult
 from domain.notices import Channel, DeliveryStatus
-from store.accounts import AccountRecord, account_now
-from store.audit import append_facts_now
-from store.core_work import CoreWork
-from store.group_commit import GroupCommit
-from store.loop_sqlite import LoopSqlite
+from store.accounts import AccountRecord, get_account
+from store.audit import append_facts
 from store.outbox import OutboxEntry
 from store.outbox_sends import OutboxSends
+from store.port import Store
 
 NOT_YET_SENT = "NoticeNotYetSent"
 
@@ -83,18 +80,15 @@ class NoticeActivities:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        store: Store,
         email: EmailPort,
         sms: SmsPort,
         renderer: NoticeRenderer,
         clock: Callable[[], datetime] | None = None,
         settle_window: timedelta = timedelta(minutes=10),
         max_attempts: int = 10,
-        writes: GroupCommit | None = None,
-        loop: LoopSqlite | None = None,
     ) -> None:
-        # Shared with the worker's other activities: in the event loop on a SQLite file.
-        self._work = CoreWork(sessions, writes, loop)
+        self._work = store  # shared with the worker's other activities
         self._email = email
         self._sms = sms
         self._renderer = renderer
@@ -110,7 +104,7 @@ class NoticeActivities:
         rows and marks the attempts in doubt, then both providers are called at once, then
         one records their answers.
         """
-        account = await self._work.read(lambda c: account_now(c, notice.account_id))
+        account = await self._work.read(lambda c: get_account(c, notice.account_id))
         rendered = self._renderer.render(notice, account.locale if account else None)
         plans = self._plans(account, rendered)
         now = self._clock()
@@ -257,7 +251,7 @@ class NoticeActivities:
             settled = dict(enumerate(steps)) | dict(zip(pending, answers, strict=True))
             outcomes = [step for step in settled.values() if isinstance(step, ChannelOutcome)]
             if len(outcomes) == len(steps):  # appended once: a retry finds its event id
-                append_facts_now(connection, [notice_sent(notice, outcomes, now)], now)
+                append_facts(connection, [notice_sent(notice, outcomes, now)], now)
             return answers
 
         for n, answer in zip(pending, await self._work.write(settle), strict=True):

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from domain.effects import SendNoticeInput
+from domain.activity_io import SendNoticeInput
 
 KST = ZoneInfo("Asia/Seoul")
 LOCALES = ("ko", "en")

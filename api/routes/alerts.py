@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter, Request
 
-from api.deps import AppSettings, Surveillance, TemporalClient
-from api.intake import AlertsInFlight, IntakeStore
+from api.deps import AppSettings, StoreDep, Surveillance, TemporalClient
+from api.intake import AlertsInFlight
 from api.schemas import AlertAccepted
 from domain.alerts import Alert
 
@@ -17,8 +17,8 @@ async def raise_alert(
     caller: Surveillance,
     settings: AppSettings,
     client: TemporalClient,
+    store: StoreDep,
 ) -> AlertAccepted:
     """Hand the alert to its key's case: `opened`, `attached` or `duplicate` (same alert id)."""
     in_flight: AlertsInFlight = request.app.state.alerts_in_flight
-    store: IntakeStore = request.app.state.intake_store
     return await in_flight.take(alert, settings.task_queue, store, client)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.case_runs import CaseIdPath, parse_case_id
-from api.deps import Auditor, Reader, Sessions
+from api.deps import Auditor, Reader, StoreDep
 from store.audit import AuditRecord, AuditVerification, audit_rows, verify
 
 router = APIRouter(tags=["audit"])
@@ -15,18 +15,18 @@ router = APIRouter(tags=["audit"])
 async def case_audit(
     case_id: CaseIdPath,
     caller: Reader,
-    sessions: Sessions,
+    store: StoreDep,
     after_seq: Annotated[int, Query(ge=0, description="page on from this row")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[AuditRecord]:
     """The case's audit rows in chain order, each with its own and its predecessor's hash."""
     parse_case_id(case_id)  # a malformed id is 404, like an unknown case
-    async with sessions() as session:
-        return await audit_rows(session, case_id=case_id, after_seq=after_seq, limit=limit)
+    return await store.read(
+        lambda c: audit_rows(c, case_id=case_id, after_seq=after_seq, limit=limit)
+    )
 
 
 @router.get("/v1/audit/verify", response_model=AuditVerification)
-async def verify_chain(caller: Auditor, sessions: Sessions) -> AuditVerification:
+async def verify_chain(caller: Auditor, store: StoreDep) -> AuditVerification:
     """Recompute every hash of the chain; `first_bad_row` names the first row that fails."""
-    async with sessions() as session:
-        return await verify(session)
+    return await store.scan(verify)

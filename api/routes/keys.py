@@ -1,19 +1,19 @@
 """The key registry: registration and whitelists (admin), status (officers, auditors),
 and the gateway's question whether a key may be used from an address."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import AccessLog, Admin, Gateway, KeyReads, Reader, Sessions
+from api.deps import Admin, Gateway, Reader, StoreDep
 from api.errors import ApiError
 from api.schemas import AllowedIpsIn, AuthorizeIn, AuthorizeOut, KeyIn
 from domain.alerts import KeyId
 from domain.network import InvalidWhitelist
-from store.access import decide_access
+from domain.registry import KeyConflict
+from store.access import decide_access, key_view
 from store.registry import (
-    KeyConflict,
     KeyRecord,
     UnknownAccount,
     UnknownKey,
@@ -21,7 +21,6 @@ from store.registry import (
     register_key,
     replace_allowed_ips,
 )
-from store.uow import run_write
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
@@ -29,14 +28,10 @@ KeyIdPath = Annotated[KeyId, Path(description="the key's opaque id")]
 
 
 @router.post("", status_code=201, response_model=KeyRecord)
-async def register(body: KeyIn, caller: Admin, sessions: Sessions) -> KeyRecord:
+async def register(body: KeyIn, caller: Admin, store: StoreDep) -> KeyRecord:
     """Register a key; repeating the same registration changes nothing."""
-
-    async def work(session: AsyncSession) -> KeyRecord:
-        return await register_key(session, **body.model_dump())
-
     try:
-        return await run_write(sessions, work)
+        return await store.write(lambda c: register_key(c, **body.model_dump()))
     except InvalidWhitelist as error:
         raise ApiError(422, "invalid_allowed_ips", str(error)) from None
     except UnknownAccount as error:
@@ -46,10 +41,9 @@ async def register(body: KeyIn, caller: Admin, sessions: Sessions) -> KeyRecord:
 
 
 @router.get("/{key_id}", response_model=KeyRecord)
-async def status(key_id: KeyIdPath, caller: Reader, sessions: Sessions) -> KeyRecord:
+async def status(key_id: KeyIdPath, caller: Reader, store: StoreDep) -> KeyRecord:
     """The key's status, permissions and allowed IPs."""
-    async with sessions() as session:
-        record = await get_key(session, key_id)
+    record = await store.read(lambda c: get_key(c, key_id))
     if record is None:
         raise ApiError(404, "unknown_key", f"key {key_id} is not registered")
     return record
@@ -57,15 +51,11 @@ async def status(key_id: KeyIdPath, caller: Reader, sessions: Sessions) -> KeyRe
 
 @router.put("/{key_id}/allowed-ips", response_model=KeyRecord)
 async def replace_whitelist(
-    key_id: KeyIdPath, body: AllowedIpsIn, caller: Admin, sessions: Sessions
+    key_id: KeyIdPath, body: AllowedIpsIn, caller: Admin, store: StoreDep
 ) -> KeyRecord:
     """Replace the key's whitelist (addresses or CIDR blocks, at most ten)."""
-
-    async def work(session: AsyncSession) -> KeyRecord:
-        return await replace_allowed_ips(session, key_id, body.allowed_ips)
-
     try:
-        return await run_write(sessions, work)
+        return await store.write(lambda c: replace_allowed_ips(c, key_id, body.allowed_ips))
     except InvalidWhitelist as error:
         raise ApiError(422, "invalid_allowed_ips", str(error)) from None
     except UnknownKey as error:
@@ -76,14 +66,21 @@ async def replace_whitelist(
 
 @router.post("/{key_id}/authorize", response_model=AuthorizeOut)
 async def authorize_use(
-    key_id: KeyIdPath, body: AuthorizeIn, caller: Gateway, views: KeyReads, access_log: AccessLog
+    key_id: KeyIdPath, body: AuthorizeIn, caller: Gateway, store: StoreDep
 ) -> AuthorizeOut:
     """May the key be used from `ip` for `permission`? Every answer is logged.
 
     One read, no write lock: the log row is queued and committed in a batch afterwards.
     """
-    decision, entry = await decide_access(
-        views, key_id, body.ip, body.permission, None, body.user_agent, body.tls_fingerprint
+    view = await store.read(lambda c: key_view(c, key_id))
+    decision, entry = decide_access(
+        view,
+        key_id,
+        body.ip,
+        body.permission,
+        datetime.now(UTC),
+        body.user_agent,
+        body.tls_fingerprint,
     )
-    access_log.submit(entry)
+    store.log_access(entry)
     return AuthorizeOut(allowed=decision.allowed, reason=decision.reason.value)

@@ -3,43 +3,34 @@
 import asyncio
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.audit import AuditActivities
-from domain.effects import RecordCaseFactsInput
+from domain.activity_io import RecordCaseFactsInput
 from store.audit import audit_rows, verify
-from store.loop_sqlite import LoopSqlite
-from tests.store.databases import database_url, sessions
+from store.port import Store
+from tests.store.databases import database_url, store
 from tests.store.factories import T0, fact
 
-__all__ = ["database_url", "sessions"]
-
-Sessions = async_sessionmaker[AsyncSession]
+__all__ = ["database_url", "store"]
 
 
-async def record(sessions: Sessions, *event_ids: str, **payload: object) -> int:
-    """As the worker records: in the event loop on a SQLite file, else through the engine."""
+async def record(store: Store, *event_ids: str, **payload: object) -> int:
+    """As the worker records, through its store."""
     facts = [fact(event_id, "stage.changed", **payload) for event_id in event_ids]
-    loop = LoopSqlite.for_engine(sessions.kw["bind"])
-    activities = AuditActivities(sessions, clock=lambda: T0, loop=loop)
-    try:
-        result = await ActivityEnvironment().run(
-            activities.record_case_facts, RecordCaseFactsInput(facts=facts)
-        )
-    finally:
-        if loop is not None:
-            loop.close()
+    activities = AuditActivities(store, clock=lambda: T0)
+    result = await ActivityEnvironment().run(
+        activities.record_case_facts, RecordCaseFactsInput(facts=facts)
+    )
     return result.appended
 
 
-async def test_facts_are_recorded_once_however_often_sent(sessions: Sessions) -> None:
-    assert await record(sessions, "a", "b") == 2
-    assert await record(sessions, "a", "b") == 0
-    assert await record(sessions, "b", "c") == 1
-    async with sessions() as session:
-        rows = await audit_rows(session, case_id="key-1.run-1")
+async def test_facts_are_recorded_once_however_often_sent(store: Store) -> None:
+    assert await record(store, "a", "b") == 2
+    assert await record(store, "a", "b") == 0
+    assert await record(store, "b", "c") == 1
+    rows = await store.read(lambda c: audit_rows(c, case_id="key-1.run-1"))
     assert [(r.event_id, r.event_type, r.actor) for r in rows] == [
         ("a", "stage.changed", "keycase"),
         ("b", "stage.changed", "keycase"),
@@ -47,17 +38,15 @@ async def test_facts_are_recorded_once_however_often_sent(sessions: Sessions) ->
     ]
 
 
-async def test_parallel_retries_write_each_fact_once(sessions: Sessions) -> None:
-    counts = await asyncio.gather(*(record(sessions, "x", "y", "z") for _ in range(8)))
+async def test_parallel_retries_write_each_fact_once(store: Store) -> None:
+    counts = await asyncio.gather(*(record(store, "x", "y", "z") for _ in range(8)))
     assert sum(counts) == 3
-    async with sessions() as session:
-        report = await verify(session)
+    report = await store.scan(verify)
     assert (report.ok, report.rows_checked) == (True, 3)
 
 
-async def test_contacts_in_a_payload_fail_without_retry(sessions: Sessions) -> None:
+async def test_contacts_in_a_payload_fail_without_retry(store: Store) -> None:
     with pytest.raises(ApplicationError) as caught:
-        await record(sessions, "a", email="owner@example.com")
+        await record(store, "a", email="owner@example.com")
     assert caught.value.non_retryable
-    async with sessions() as session:
-        assert await audit_rows(session) == []
+    assert await store.read(audit_rows) == []

@@ -2,25 +2,23 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from pydantic import SecretStr
-from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.auth import Role
 from config.settings import Settings
-from domain.ids import SEARCH_ATTRIBUTES
+from domain import search_attributes
+from local_stack.devserver import temporal_binary
 from store.migrate import upgrade
-from worker.devserver import temporal_binary
 from worker.main import run_worker
 
 POLICY = Path(__file__).with_name("policy.toml")
@@ -42,22 +40,13 @@ def auth(role: Role) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS[role][1]}"}
 
 
-def _search_attribute_keys() -> list[SearchAttributeKey[Any]]:
-    makers: dict[str, Callable[[str], SearchAttributeKey[Any]]] = {
-        "Keyword": SearchAttributeKey.for_keyword,
-        "Datetime": SearchAttributeKey.for_datetime,
-        "Int": SearchAttributeKey.for_int,
-    }
-    return [makers[kind](name) for name, kind in SEARCH_ATTRIBUTES.items()]
-
-
 @pytest_asyncio.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The Temporal CLI dev server (real visibility, so list filters work) on a free port."""
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=temporal_binary(),
-        search_attributes=_search_attribute_keys(),
+        search_attributes=list(search_attributes.ALL),
     )
     try:
         yield env

@@ -26,9 +26,8 @@ async def test_user_agent_and_fingerprint_are_logged_with_the_decision(
         json=body | {"tls_fingerprint": JA4},
         headers=auth(Role.GATEWAY),
     )
-    await app.state.access_log.flush()
-    async with app.state.sessionmaker() as session:
-        (logged,) = await access_entries(session, key.key_id, since)
+    await app.state.store.flush()
+    (logged,) = await app.state.store.read(lambda c: access_entries(c, key.key_id, since))
 
     assert answer.json() == {"allowed": True, "reason": "allowed"}
     assert (logged.user_agent, logged.tls_fingerprint) == ("ccxt/4.2 (python)", JA4)
@@ -57,9 +56,8 @@ async def test_malformed_client_details_are_422_and_log_nothing(
         json={"ip": "203.0.113.9", "permission": "trade"} | extra,
         headers=auth(Role.GATEWAY),
     )
-    await app.state.access_log.flush()
-    async with app.state.sessionmaker() as session:
-        logged = await access_entries(session, key.key_id, since)
+    await app.state.store.flush()
+    logged = await app.state.store.read(lambda c: access_entries(c, key.key_id, since))
 
     assert answer.status_code == 422
     assert "code" in answer.json()["error"]

@@ -170,9 +170,8 @@ async def test_every_gateway_answer_reaches_the_access_log(
             url, json={"ip": ip, "permission": "trade"}, headers=auth(Role.GATEWAY)
         )
         assert answer.status_code == 200
-    await app.state.access_log.flush()
-    async with app.state.sessionmaker() as session:
-        logged = await access_entries(session, key.key_id, since)
+    await app.state.store.flush()
+    logged = await app.state.store.read(lambda c: access_entries(c, key.key_id, since))
 
     assert [(e.ip, e.reason) for e in logged] == [
         ("203.0.113.9", "allowed"),
@@ -189,11 +188,8 @@ async def test_gateway_denies_a_key_the_moment_it_is_expired(
     question = {"ip": "203.0.113.9", "permission": "read"}
     before = await http.post(url, json=question, headers=auth(Role.GATEWAY))
 
-    async with app.state.sessionmaker() as session:
-        await session.execute(
-            update(ApiKey).where(ApiKey.key_id == key.key_id).values(status="EXPIRED")
-        )
-        await session.commit()
+    expire = update(ApiKey).where(ApiKey.key_id == key.key_id).values(status="EXPIRED")
+    await app.state.store.write(lambda c: c.execute(expire))
     after = await http.post(url, json=question, headers=auth(Role.GATEWAY))
 
     assert before.json() == {"allowed": True, "reason": "allowed"}

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from activities.policy import read_policy_file
-from domain import ladder
+from domain import stage_rules
 from domain.alerts import Alert, AlertKind, Severity
 from domain.case import CaseState
 from domain.policy import LadderPolicy
@@ -29,15 +29,15 @@ def alert(
 
 def new_case() -> CaseState:
     """A case opened at T0 (no alerts yet)."""
-    return ladder.open_case("key-1.run-1", "key-1", "acct-1", "bithumb", POLICY, T0)
+    return stage_rules.open_case("key-1.run-1", "key-1", "acct-1", "bithumb", POLICY, T0)
 
 
 def with_alerts(state: CaseState, *alerts: Alert, at: datetime = T0) -> CaseState:
     """The case after these alerts arrived at `at`."""
-    return ladder.record_alerts(state, list(alerts), 0, POLICY, at)
+    return stage_rules.record_alerts(state, list(alerts), 0, POLICY, at)
 
 
 def warned(severity: Severity = Severity.HIGH) -> CaseState:
     """A case warned at T0 + 1 minute."""
     state = with_alerts(new_case(), alert(1, severity))
-    return ladder.start_warning(state, POLICY, T0 + timedelta(minutes=1), "test")
+    return stage_rules.start_warning(state, POLICY, T0 + timedelta(minutes=1), "test")

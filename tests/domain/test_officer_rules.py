@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain import ladder
+from domain import stage_rules
 from domain.actions import apply_action, reject_action
 from domain.officer import (
     AddNoteInput,
@@ -28,7 +28,7 @@ def test_blank_reason_is_rejected_for_every_action() -> None:
 
 
 def test_closed_case_takes_no_action() -> None:
-    state = ladder.change_stage(new_case(), CaseStage.DISMISSED, NOW, "done")
+    state = stage_rules.change_stage(new_case(), CaseStage.DISMISSED, NOW, "done")
 
     reason = reject_action(
         state, OfficerAction.ADD_NOTE, AddNoteInput(actor="k", reason="r", text="t"), NOW

@@ -2,7 +2,7 @@
 
 import pytest
 
-from domain.effects import KeyMeasure
+from domain.activity_io import KeyMeasure
 from domain.keys import KeyStatus, Permission
 from domain.registry import status_after, usable_permissions
 

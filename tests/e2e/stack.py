@@ -14,11 +14,11 @@ from typing import TypeVar
 import httpx
 from temporalio.client import Client
 
+from local_stack.children import Child, Children
+from local_stack.devserver import dev_server_command, wait_until_serving
+from local_stack.readiness import api_answering, worker_polling
 from tests.fakes.sendgrid_fake import FakeSendGrid
 from tests.fakes.twilio_fake import FakeTwilio
-from worker.children import Child, Children
-from worker.devserver import dev_server_command, wait_until_serving
-from worker.readiness import api_answering, worker_polling
 
 POLICY = Path(__file__).with_name("policy.toml")
 TOKENS = {
@@ -131,7 +131,7 @@ async def running_stack(
     logs = data_dir / "logs"
     logs.mkdir(parents=True)
     children = Children(env, cwd=data_dir)
-    python = [sys.executable, "-m", "worker.cli"]
+    python = [sys.executable, "-m", "cli.commands"]
     try:
         command = dev_server_command(grpc, free_port(), data_dir / "temporal.db", headless=True)
         server = children.start("temporal", command, logs / "temporal.log", signal.SIGTERM)

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from local_stack.readiness import poller_identities
 from tests.alert_bodies import alert_body
 from tests.e2e.stack import RunningStack, running_stack
-from worker.readiness import poller_identities
 
 pytestmark = pytest.mark.e2e
 

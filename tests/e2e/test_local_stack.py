@@ -18,7 +18,7 @@ from tests.e2e.stack import free_port
 
 pytestmark = pytest.mark.e2e
 
-KEYCASE = [sys.executable, "-m", "worker.cli"]
+KEYCASE = [sys.executable, "-m", "cli.commands"]
 
 
 class UpProcess:

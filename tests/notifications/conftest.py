@@ -8,7 +8,6 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from activities.notifications.sendgrid_email import SendGridEmail
@@ -16,21 +15,21 @@ from activities.notifications.twilio_sms import TwilioSms
 from api.errors import install_error_handlers
 from api.webhooks import router
 from config.settings import Settings
-from store.engine import make_engine, make_sessionmaker
-from store.loop_sqlite import LoopSqlite
+from store.engine import open_store
+from store.port import Store
 from tests.fakes.sendgrid_fake import FakeSendGrid
 from tests.fakes.twilio_fake import FakeTwilio
 from tests.fakes.webhook_signing import SendGridSigner
 from tests.notifications.hooks import TWILIO_TOKEN, Hooks
 from tests.notifications.support import FROM_NUMBER, PUBLIC_BASE_URL, TWILIO_CALLBACK
-from tests.store.databases import database_url, loop_sqlite, sessions, sqlite_database
+from tests.store.databases import database_url, sqlite_database, store
 
-__all__ = ["database_url", "loop_sqlite", "sessions"]
+__all__ = ["database_url", "store"]
 
 
 @pytest_asyncio.fixture
 async def hooks(
-    sqlite_sessions: async_sessionmaker[AsyncSession], time_skipping_env: WorkflowEnvironment
+    sqlite_store: Store, time_skipping_env: WorkflowEnvironment
 ) -> AsyncIterator[Hooks]:
     """The webhook router with both secrets set, on a migrated SQLite file and Temporal."""
     signer = SendGridSigner()
@@ -43,11 +42,11 @@ async def hooks(
         sendgrid_webhook_public_key=signer.public_key,
         twilio_auth_token=SecretStr(TWILIO_TOKEN),
     )
-    app.state.sessionmaker = sqlite_sessions
+    app.state.store = sqlite_store
     app.state.temporal_client = time_skipping_env.client
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://internal:8000") as http:
-        yield Hooks(app, http, signer, sqlite_sessions)
+        yield Hooks(app, http, signer, sqlite_store)
 
 
 @pytest.fixture
@@ -82,19 +81,10 @@ def sms_port(twilio: FakeTwilio) -> TwilioSms:
 
 
 @pytest_asyncio.fixture
-async def sqlite_sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """A migrated SQLite file only (for the tests that run Temporal workers)."""
-    engine = make_engine(sqlite_database(tmp_path))
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
+    """The store on a migrated SQLite file only (for the tests that run Temporal workers)."""
+    store = open_store(sqlite_database(tmp_path))
     try:
-        yield make_sessionmaker(engine)
+        yield store
     finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-def sqlite_loop(sqlite_sessions: async_sessionmaker[AsyncSession]) -> Iterator[LoopSqlite]:
-    """The worker's event-loop connections to that SQLite file."""
-    loop = LoopSqlite.for_engine(sqlite_sessions.kw["bind"])
-    assert loop is not None
-    yield loop
-    loop.close()
+        await store.close()

@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.outbox import NotificationOutbox, OutboxEntry
+from store.port import Store
 from tests.fakes.webhook_signing import SendGridSigner, twilio_signature
 from tests.notifications.support import PUBLIC_BASE_URL
 
@@ -20,7 +20,7 @@ class Hooks:
     app: FastAPI
     http: httpx.AsyncClient
     signer: SendGridSigner
-    sessions: async_sessionmaker[AsyncSession]
+    store: Store
 
     async def sendgrid(self, events: list[dict[str, Any]], **headers: str) -> httpx.Response:
         body = json.dumps(events).encode()
@@ -33,7 +33,6 @@ class Hooks:
         return await self.http.post(path, data=params, headers=headers)
 
     async def row(self, outbox_id: str) -> OutboxEntry:
-        async with self.sessions() as session:
-            entry = await NotificationOutbox(session).get(outbox_id)
+        entry = await self.store.read(lambda c: NotificationOutbox(c).get(outbox_id))
         assert entry is not None
         return entry

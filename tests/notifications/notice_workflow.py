@@ -7,7 +7,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from domain.effects import ActivityName, SendNoticeInput, SendNoticeResult
+    from domain.activity_io import ActivityName, SendNoticeInput, SendNoticeResult
 
 
 class NoticeRun(BaseModel):

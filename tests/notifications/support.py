@@ -2,12 +2,11 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from domain.activity_io import SendNoticeInput
 from domain.alerts import AlertKind, Severity
-from domain.effects import SendNoticeInput
 from domain.notices import NoticeKind
 from store.accounts import upsert_account
+from store.port import Store
 
 PUBLIC_BASE_URL = "https://keycase.example.com"
 TWILIO_CALLBACK = f"{PUBLIC_BASE_URL}/v1/webhooks/twilio"
@@ -16,15 +15,13 @@ OWNER_EMAIL = "owner@example.com"
 OWNER_PHONE = "+821012345678"
 
 
-async def add_owner(
-    sessions: async_sessionmaker[AsyncSession], account_id: str = "acct-1", locale: str = "ko"
-) -> None:
+async def add_owner(store: Store, account_id: str = "acct-1", locale: str = "ko") -> None:
     """Register the key owner's contacts, as the admin API would."""
-    async with sessions() as session:
-        await upsert_account(
-            session, account_id=account_id, email=OWNER_EMAIL, phone=OWNER_PHONE, locale=locale
+    await store.write(
+        lambda c: upsert_account(
+            c, account_id=account_id, email=OWNER_EMAIL, phone=OWNER_PHONE, locale=locale
         )
-        await session.commit()
+    )
 
 
 def warning(**changes: object) -> SendNoticeInput:

@@ -4,7 +4,6 @@ import asyncio
 from datetime import datetime
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
 from activities.notifications import NoticeActivities, NoticeRenderer
@@ -12,13 +11,11 @@ from activities.notifications.ports import Accepted, SmsMessage
 from activities.notifications.sendgrid_email import SendGridEmail
 from activities.notifications.twilio_sms import TwilioSms
 from domain.notices import DeliveryStatus
-from store.loop_sqlite import LoopSqlite
 from store.outbox import NotificationOutbox, OutboxEntry
+from store.port import Store
 from tests.fakes import sendgrid_fake as sg
 from tests.fakes import twilio_fake as tw
 from tests.notifications.support import add_owner, warning
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 class WorkerLost(Exception):
@@ -31,9 +28,9 @@ class DiesWhileCalling:
     On the way it reads the SMS's outbox row as another process would see it.
     """
 
-    def __init__(self, real: TwilioSms, sessions: Sessions, sendgrid: sg.FakeSendGrid) -> None:
+    def __init__(self, real: TwilioSms, store: Store, sendgrid: sg.FakeSendGrid) -> None:
         self._real = real
-        self._sessions = sessions
+        self._store = store
         self._sendgrid = sendgrid
         self.seen: OutboxEntry | None = None
 
@@ -46,8 +43,7 @@ class DiesWhileCalling:
         return self._real.lookup_is_conclusive
 
     async def send(self, message: SmsMessage) -> Accepted:
-        async with self._sessions() as session:
-            self.seen = await NotificationOutbox(session).get(message.outbox_id)
+        self.seen = await self._store.read(lambda c: NotificationOutbox(c).get(message.outbox_id))
         while not self._sendgrid.accepted:  # noqa: ASYNC110 - the fake's thread fills the list
             await asyncio.sleep(0.01)
         raise WorkerLost
@@ -56,36 +52,34 @@ class DiesWhileCalling:
         return await self._real.find(message, since)
 
 
-async def _row(sessions: Sessions, outbox_id: str) -> OutboxEntry:
-    async with sessions() as session:
-        entry = await NotificationOutbox(session).get(outbox_id)
+async def _row(store: Store, outbox_id: str) -> OutboxEntry:
+    entry = await store.read(lambda c: NotificationOutbox(c).get(outbox_id))
     assert entry is not None
     return entry
 
 
 async def test_a_worker_lost_mid_call_leaves_one_attempt_and_the_retry_sends_each_channel_once(
-    sessions: Sessions,
-    loop_sqlite: LoopSqlite | None,
+    store: Store,
     sendgrid: sg.FakeSendGrid,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
-    await add_owner(sessions)
+    await add_owner(store)
     sendgrid.activity_feed = True  # so the retry can find the e-mail that went out
-    dying = DiesWhileCalling(sms_port, sessions, sendgrid)
-    first = NoticeActivities(sessions, email_port, dying, NoticeRenderer(), loop=loop_sqlite)
+    dying = DiesWhileCalling(sms_port, store, sendgrid)
+    first = NoticeActivities(store, email_port, dying, NoticeRenderer())
     with pytest.raises(WorkerLost):
         await ActivityEnvironment().run(first.send_notice, warning())
 
     assert dying.seen is not None  # committed before the call, visible to everyone else
     assert (dying.seen.attempts, dying.seen.in_doubt) == (1, True)
-    assert await _row(sessions, dying.seen.outbox_id) == dying.seen  # nothing more was written
+    assert await _row(store, dying.seen.outbox_id) == dying.seen  # nothing more was written
     assert twilio.requests == [] and len(sendgrid.accepted) == 1
 
-    retry = NoticeActivities(sessions, email_port, sms_port, NoticeRenderer(), loop=loop_sqlite)
+    retry = NoticeActivities(store, email_port, sms_port, NoticeRenderer())
     result = await ActivityEnvironment().run(retry.send_notice, warning())
     assert [o.status for o in result.outcomes] == [DeliveryStatus.SENT, DeliveryStatus.SENT]
     assert len(sendgrid.accepted) == 1  # found in the activity feed, not sent again
     assert len(twilio.accepted) == 1  # Twilio's "not found" is conclusive: sent once now
-    assert (await _row(sessions, dying.seen.outbox_id)).attempts == 2
+    assert (await _row(store, dying.seen.outbox_id)).attempts == 2

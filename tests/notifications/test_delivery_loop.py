@@ -22,8 +22,8 @@ from tests.notifications.support import FROM_NUMBER, PUBLIC_BASE_URL, add_owner,
 async def test_email_of_unknown_fate_confirmed_by_a_signed_event_is_not_sent_again(
     hooks: Hooks, sendgrid: sg.FakeSendGrid, email_port: SendGridEmail, sms_port: TwilioSms
 ) -> None:
-    await add_owner(hooks.sessions)
-    activities = NoticeActivities(hooks.sessions, email_port, sms_port, NoticeRenderer())
+    await add_owner(hooks.store)
+    activities = NoticeActivities(hooks.store, email_port, sms_port, NoticeRenderer())
     sendgrid.script(sg.accepted_then_dropped())  # no activity feed: only the webhook can tell
     with pytest.raises(ApplicationError, match="email"):
         await ActivityEnvironment().run(activities.send_notice, warning())
@@ -45,7 +45,7 @@ async def test_email_of_unknown_fate_confirmed_by_a_signed_event_is_not_sent_aga
 async def test_the_callback_url_given_to_twilio_is_accepted_by_the_webhook(
     hooks: Hooks, twilio: FakeTwilio
 ) -> None:
-    await add_owner(hooks.sessions)
+    await add_owner(hooks.store)
     settings = Settings(
         _env_file=None,
         public_base_url=PUBLIC_BASE_URL,
@@ -55,7 +55,7 @@ async def test_the_callback_url_given_to_twilio_is_accepted_by_the_webhook(
         twilio_base_url=twilio.url,
     )
     channels = build_channels(settings)
-    activities = NoticeActivities(hooks.sessions, channels.email, channels.sms, NoticeRenderer())
+    activities = NoticeActivities(hooks.store, channels.email, channels.sms, NoticeRenderer())
     result = await ActivityEnvironment().run(activities.send_notice, warning())
     (sms,) = twilio.accepted
     assert sms.status_callback is not None and sms.status_callback.startswith(PUBLIC_BASE_URL)

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -16,12 +15,12 @@ from activities.notifications.ports import EmailPort, SmsPort
 from activities.notifications.sendgrid_email import SendGridEmail
 from activities.notifications.twilio_sms import TwilioSms
 from config.settings import Settings
+from domain.activity_io import SendNoticeInput, SendNoticeResult
 from domain.audit_events import EventType
-from domain.effects import SendNoticeInput, SendNoticeResult
 from domain.notices import Channel, DeliveryStatus
 from store.audit import audit_rows
-from store.loop_sqlite import LoopSqlite
 from store.outbox import NotificationOutbox
+from store.port import Store
 from tests.fakes import sendgrid_fake as sg
 from tests.fakes import twilio_fake as tw
 from tests.notifications.support import add_owner, warning
@@ -38,17 +37,14 @@ class Clock:
 
 
 def _activities(
-    sessions: async_sessionmaker[AsyncSession],
-    loop: LoopSqlite | None,
+    store: Store,
     email: EmailPort,
     sms: SmsPort,
     clock: Clock | None = None,
     settle_window: timedelta = timedelta(minutes=10),
     max_attempts: int = 10,
 ) -> NoticeActivities:
-    return NoticeActivities(
-        sessions, email, sms, NoticeRenderer(), clock, settle_window, max_attempts, loop=loop
-    )
+    return NoticeActivities(store, email, sms, NoticeRenderer(), clock, settle_window, max_attempts)
 
 
 async def _send(activities: NoticeActivities, notice: SendNoticeInput) -> SendNoticeResult:
@@ -59,23 +55,21 @@ def _by_channel(result: SendNoticeResult) -> dict[Channel, DeliveryStatus]:
     return {o.channel: o.status for o in result.outcomes}
 
 
-async def _notice_facts(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
+async def _notice_facts(store: Store) -> list[dict[str, Any]]:
     """The payloads of the case's `notice.sent` audit rows."""
-    async with sessions() as session:
-        rows = await audit_rows(session, case_id=warning().case_id)
+    rows = await store.read(lambda c: audit_rows(c, case_id=warning().case_id))
     return [row.payload for row in rows if row.event_type == EventType.NOTICE_SENT]
 
 
 async def test_notice_goes_out_once_per_channel_however_often_it_runs(
-    sessions: async_sessionmaker[AsyncSession],
-    loop_sqlite: LoopSqlite | None,
+    store: Store,
     sendgrid: sg.FakeSendGrid,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
-    await add_owner(sessions)
-    activities = _activities(sessions, loop_sqlite, email_port, sms_port)
+    await add_owner(store)
+    activities = _activities(store, email_port, sms_port)
     first = await _send(activities, warning())
     again = await _send(activities, warning())
     assert again == first
@@ -91,7 +85,7 @@ async def test_notice_goes_out_once_per_channel_however_often_it_runs(
     }
     assert sendgrid.accepted[0].subject.startswith("[업비트] API 키 이용 경고")
     assert sendgrid.accepted[0].custom_args["outbox_id"] == first.outcomes[0].outbox_id
-    [fact] = await _notice_facts(sessions)  # recorded with the outcome, once
+    [fact] = await _notice_facts(store)  # recorded with the outcome, once
     assert fact["notice_id"] == "warning"
     assert {c["channel"]: c["provider_message_id"] for c in fact["channels"]} == {
         "email": sendgrid.accepted[0].message_id,
@@ -100,30 +94,28 @@ async def test_notice_goes_out_once_per_channel_however_often_it_runs(
 
 
 async def test_english_account_gets_the_english_notice(
-    sessions: async_sessionmaker[AsyncSession],
-    loop_sqlite: LoopSqlite | None,
+    store: Store,
     sendgrid: sg.FakeSendGrid,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
-    await add_owner(sessions, locale="en")
-    await _send(_activities(sessions, loop_sqlite, email_port, sms_port), warning())
+    await add_owner(store, locale="en")
+    await _send(_activities(store, email_port, sms_port), warning())
     assert sendgrid.accepted[0].subject.startswith("[Upbit] Warning about your API key")
     assert twilio.accepted[0].body.startswith("[Upbit] Suspected key lending or sharing")
 
 
 async def test_invalid_number_fails_sms_for_good_and_email_still_goes(
-    sessions: async_sessionmaker[AsyncSession],
-    loop_sqlite: LoopSqlite | None,
+    store: Store,
     sendgrid: sg.FakeSendGrid,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
-    await add_owner(sessions)
+    await add_owner(store)
     twilio.script(tw.error(21211))
-    activities = _activities(sessions, loop_sqlite, email_port, sms_port)
+    activities = _activities(store, email_port, sms_port)
     result = await _send(activities, warning())
     assert _by_channel(result) == {
         Channel.EMAIL: DeliveryStatus.SENT,
@@ -136,43 +128,41 @@ async def test_invalid_number_fails_sms_for_good_and_email_still_goes(
 
 
 async def test_rate_limited_email_is_retried_later_after_the_sms_went_out(
-    sessions: async_sessionmaker[AsyncSession],
-    loop_sqlite: LoopSqlite | None,
+    store: Store,
     sendgrid: sg.FakeSendGrid,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
-    await add_owner(sessions)
+    await add_owner(store)
     sendgrid.script(sg.rate_limited(reset_in=30))
-    activities = _activities(sessions, loop_sqlite, email_port, sms_port)
+    activities = _activities(store, email_port, sms_port)
     with pytest.raises(ApplicationError) as raised:
         await _send(activities, warning())
     assert not raised.value.non_retryable
     assert raised.value.next_retry_delay is not None
     assert timedelta(seconds=25) < raised.value.next_retry_delay <= timedelta(seconds=30)
     assert len(twilio.accepted) == 1 and sendgrid.accepted == []
-    assert await _notice_facts(sessions) == []  # not before every channel has its outcome
+    assert await _notice_facts(store) == []  # not before every channel has its outcome
     result = await _send(activities, warning())
     assert _by_channel(result) == {
         Channel.EMAIL: DeliveryStatus.SENT,
         Channel.SMS: DeliveryStatus.SENT,
     }
     assert len(twilio.accepted) == 1 and len(sendgrid.accepted) == 1
-    [fact] = await _notice_facts(sessions)
+    [fact] = await _notice_facts(store)
     assert [c["status"] for c in fact["channels"]] == ["sent", "sent"]
 
 
 async def test_sms_of_unknown_fate_is_found_at_twilio_not_sent_again(
-    sessions: async_sessionmaker[AsyncSession],
-    loop_sqlite: LoopSqlite | None,
+    store: Store,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
-    await add_owner(sessions)
+    await add_owner(store)
     twilio.script(tw.accepted_then_dropped())
-    activities = _activities(sessions, loop_sqlite, email_port, sms_port)
+    activities = _activities(store, email_port, sms_port)
     with pytest.raises(ApplicationError, match="sms"):
         await _send(activities, warning())
     result = await _send(activities, warning())
@@ -181,17 +171,16 @@ async def test_sms_of_unknown_fate_is_found_at_twilio_not_sent_again(
 
 
 async def test_email_of_unknown_fate_waits_for_evidence_then_is_sent_again(
-    sessions: async_sessionmaker[AsyncSession],
-    loop_sqlite: LoopSqlite | None,
+    store: Store,
     sendgrid: sg.FakeSendGrid,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
-    await add_owner(sessions)
+    await add_owner(store)
     clock = Clock()
     sendgrid.script(sg.server_error(502))
     activities = _activities(
-        sessions, loop_sqlite, email_port, sms_port, clock, settle_window=timedelta(minutes=10)
+        store, email_port, sms_port, clock, settle_window=timedelta(minutes=10)
     )
     with pytest.raises(ApplicationError, match="sendgrid 502"):
         await _send(activities, warning())
@@ -207,16 +196,15 @@ async def test_email_of_unknown_fate_waits_for_evidence_then_is_sent_again(
 
 
 async def test_email_of_unknown_fate_found_in_the_activity_feed_is_not_sent_again(
-    sessions: async_sessionmaker[AsyncSession],
-    loop_sqlite: LoopSqlite | None,
+    store: Store,
     sendgrid: sg.FakeSendGrid,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
-    await add_owner(sessions)
+    await add_owner(store)
     sendgrid.activity_feed = True
     sendgrid.script(sg.accepted_then_dropped())
-    activities = _activities(sessions, loop_sqlite, email_port, sms_port)
+    activities = _activities(store, email_port, sms_port)
     with pytest.raises(ApplicationError):
         await _send(activities, warning())
     result = await _send(activities, warning())
@@ -225,15 +213,14 @@ async def test_email_of_unknown_fate_found_in_the_activity_feed_is_not_sent_agai
 
 
 async def test_a_channel_that_keeps_failing_is_given_up_so_the_case_moves_on(
-    sessions: async_sessionmaker[AsyncSession],
-    loop_sqlite: LoopSqlite | None,
+    store: Store,
     sendgrid: sg.FakeSendGrid,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
-    await add_owner(sessions)
+    await add_owner(store)
     sendgrid.script(sg.rate_limited(0), sg.rate_limited(0))
-    activities = _activities(sessions, loop_sqlite, email_port, sms_port, max_attempts=2)
+    activities = _activities(store, email_port, sms_port, max_attempts=2)
     for _ in range(2):
         with pytest.raises(ApplicationError):
             await _send(activities, warning())
@@ -244,14 +231,13 @@ async def test_a_channel_that_keeps_failing_is_given_up_so_the_case_moves_on(
 
 
 async def test_unknown_account_fails_both_channels_without_calling_anyone(
-    sessions: async_sessionmaker[AsyncSession],
-    loop_sqlite: LoopSqlite | None,
+    store: Store,
     sendgrid: sg.FakeSendGrid,
     twilio: tw.FakeTwilio,
     email_port: SendGridEmail,
     sms_port: TwilioSms,
 ) -> None:
-    result = await _send(_activities(sessions, loop_sqlite, email_port, sms_port), warning())
+    result = await _send(_activities(store, email_port, sms_port), warning())
     assert _by_channel(result) == {
         Channel.EMAIL: DeliveryStatus.FAILED,
         Channel.SMS: DeliveryStatus.FAILED,
@@ -261,20 +247,16 @@ async def test_unknown_account_fails_both_channels_without_calling_anyone(
 
 
 async def test_without_credentials_notices_are_printed_and_recorded_as_not_sent(
-    sessions: async_sessionmaker[AsyncSession],
-    loop_sqlite: LoopSqlite | None,
+    store: Store,
 ) -> None:
-    await add_owner(sessions)
+    await add_owner(store)
     printed = io.StringIO()
     channels = build_channels(Settings(_env_file=None), stream=printed)
     assert isinstance(channels.email, ConsoleEmail) and isinstance(channels.sms, ConsoleSms)
-    result = await _send(
-        _activities(sessions, loop_sqlite, channels.email, channels.sms), warning()
-    )
+    result = await _send(_activities(store, channels.email, channels.sms), warning())
     assert "기한: 2026년 11월 28일 (토) 15:00 KST" in printed.getvalue()
     assert "not sent: no SendGrid credentials" in printed.getvalue()
-    async with sessions() as session:
-        rows = await NotificationOutbox(session).for_case("K-1.run-1")
+    rows = await store.read(lambda c: NotificationOutbox(c).for_case("K-1.run-1"))
     assert [(r.channel, r.provider) for r in rows] == [
         (Channel.EMAIL, "console"),
         (Channel.SMS, "console"),

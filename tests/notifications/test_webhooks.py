@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -17,9 +16,9 @@ from temporalio.worker import Worker
 from config.settings import Settings
 from domain.ids import case_workflow_id
 from domain.notices import Channel, DeliveryStatus
-from store.core_work import CoreWork
 from store.outbox import OutboxEntry
 from store.outbox_sends import OutboxSends
+from store.port import Store
 from tests.fakes.webhook_signing import SendGridSigner, twilio_signature
 from tests.notifications.delivery_listener import DeliveryListener
 from tests.notifications.hooks import Hooks
@@ -30,7 +29,7 @@ NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 
 
 async def _sent_row(
-    sessions: async_sessionmaker[AsyncSession],
+    store: Store,
     channel: Channel,
     message_id: str,
     case_id: str = "K-1.run-1",
@@ -51,7 +50,7 @@ async def _sent_row(
         )
         return outbox.mark_sent(entry.outbox_id, provider, message_id, NOW)
 
-    return await CoreWork(sessions).write(claim_and_send)
+    return await store.write(claim_and_send)
 
 
 def _sendgrid_event(outbox_id: str, event: str, event_id: str, **extra: Any) -> dict[str, Any]:
@@ -67,7 +66,7 @@ def _sendgrid_event(outbox_id: str, event: str, event_id: str, **extra: Any) -> 
 
 
 async def test_signed_sendgrid_delivery_marks_the_email_delivered(hooks: Hooks) -> None:
-    row = await _sent_row(hooks.sessions, Channel.EMAIL, "msg-1")
+    row = await _sent_row(hooks.store, Channel.EMAIL, "msg-1")
     response = await hooks.sendgrid([_sendgrid_event(row.outbox_id, "delivered", "evt-1")])
     assert response.status_code == 200
     assert response.json() == {"received": 1, "applied": 1}
@@ -77,7 +76,7 @@ async def test_signed_sendgrid_delivery_marks_the_email_delivered(hooks: Hooks) 
 async def test_forged_tampered_or_unsigned_sendgrid_events_get_401_and_change_nothing(
     hooks: Hooks,
 ) -> None:
-    row = await _sent_row(hooks.sessions, Channel.EMAIL, "msg-1")
+    row = await _sent_row(hooks.store, Channel.EMAIL, "msg-1")
     body = json.dumps([_sendgrid_event(row.outbox_id, "bounce", "evt-1")]).encode()
     forged = SendGridSigner().headers(body)
     tampered = hooks.signer.headers(body.replace(b"bounce", b"delivered"))
@@ -94,7 +93,7 @@ async def test_forged_tampered_or_unsigned_sendgrid_events_get_401_and_change_no
 
 
 async def test_duplicate_and_late_sendgrid_events_are_harmless(hooks: Hooks) -> None:
-    row = await _sent_row(hooks.sessions, Channel.EMAIL, "msg-1")
+    row = await _sent_row(hooks.store, Channel.EMAIL, "msg-1")
     delivered = _sendgrid_event(row.outbox_id, "delivered", "evt-2")
     processed = _sendgrid_event(row.outbox_id, "processed", "evt-1")  # arrives last
     first = await hooks.sendgrid([delivered, delivered])
@@ -105,7 +104,7 @@ async def test_duplicate_and_late_sendgrid_events_are_harmless(hooks: Hooks) -> 
 
 
 async def test_a_bounce_is_recorded_as_failed_with_its_reason(hooks: Hooks) -> None:
-    row = await _sent_row(hooks.sessions, Channel.EMAIL, "msg-1")
+    row = await _sent_row(hooks.store, Channel.EMAIL, "msg-1")
     bounce = _sendgrid_event(row.outbox_id, "bounce", "evt-3", reason="550 5.1.1 user unknown")
     await hooks.sendgrid([bounce])
     stored = await hooks.row(row.outbox_id)
@@ -113,7 +112,7 @@ async def test_a_bounce_is_recorded_as_failed_with_its_reason(hooks: Hooks) -> N
 
 
 async def test_signed_twilio_callbacks_keep_the_furthest_status(hooks: Hooks) -> None:
-    row = await _sent_row(hooks.sessions, Channel.SMS, "SM1")
+    row = await _sent_row(hooks.store, Channel.SMS, "SM1")
     delivered = await hooks.twilio(row.outbox_id, MessageSid="SM1", MessageStatus="delivered")
     late_sent = await hooks.twilio(row.outbox_id, MessageSid="SM1", MessageStatus="sent")
     repeated = await hooks.twilio(row.outbox_id, MessageSid="SM1", MessageStatus="delivered")
@@ -129,7 +128,7 @@ async def test_signed_twilio_callbacks_keep_the_furthest_status(hooks: Hooks) ->
     ],
 )
 async def test_twilio_callbacks_signed_for_another_url_get_401(hooks: Hooks, url: str) -> None:
-    row = await _sent_row(hooks.sessions, Channel.SMS, "SM1")
+    row = await _sent_row(hooks.store, Channel.SMS, "SM1")
     response = await hooks.twilio(
         row.outbox_id, url.format(row.outbox_id), MessageSid="SM1", MessageStatus="failed"
     )
@@ -138,7 +137,7 @@ async def test_twilio_callbacks_signed_for_another_url_get_401(hooks: Hooks, url
 
 
 async def test_unsigned_or_forged_twilio_callbacks_get_401(hooks: Hooks) -> None:
-    row = await _sent_row(hooks.sessions, Channel.SMS, "SM1")
+    row = await _sent_row(hooks.store, Channel.SMS, "SM1")
     path = f"/v1/webhooks/twilio?outbox_id={row.outbox_id}"
     params = {"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "30003"}
     forged = twilio_signature("not-the-token", PUBLIC_BASE_URL + path, params)
@@ -173,7 +172,7 @@ async def test_failed_sms_status_reaches_the_running_case_as_a_delivery_event(
     key_id = f"K-{uuid.uuid4().hex[:12]}"
     async with _listening_case(time_skipping_env, key_id) as handle:
         case_id = f"{key_id}.{handle.first_execution_run_id}"
-        row = await _sent_row(hooks.sessions, Channel.SMS, "SM7", case_id=case_id)
+        row = await _sent_row(hooks.store, Channel.SMS, "SM7", case_id=case_id)
         await hooks.twilio(
             row.outbox_id, MessageSid="SM7", MessageStatus="undelivered", ErrorCode="30003"
         )
@@ -198,7 +197,7 @@ async def test_events_of_an_earlier_case_never_reach_the_keys_next_case(
     key_id = f"K-{uuid.uuid4().hex[:12]}"
     async with _listening_case(time_skipping_env, key_id) as handle:
         earlier = f"{key_id}.{uuid.uuid4()}"
-        row = await _sent_row(hooks.sessions, Channel.EMAIL, "msg-1", case_id=earlier)
+        row = await _sent_row(hooks.store, Channel.EMAIL, "msg-1", case_id=earlier)
         response = await hooks.sendgrid([_sendgrid_event(row.outbox_id, "delivered", "evt-5")])
         received = await handle.query(DeliveryListener.received)
     assert response.json()["applied"] == 1 and received == []
@@ -207,7 +206,7 @@ async def test_events_of_an_earlier_case_never_reach_the_keys_next_case(
 async def test_events_for_a_case_whose_workflow_is_gone_still_update_the_outbox(
     hooks: Hooks,
 ) -> None:
-    row = await _sent_row(hooks.sessions, Channel.EMAIL, "msg-1", case_id="K-gone.run-0")
+    row = await _sent_row(hooks.store, Channel.EMAIL, "msg-1", case_id="K-gone.run-0")
     response = await hooks.sendgrid([_sendgrid_event(row.outbox_id, "delivered", "evt-9")])
     assert response.status_code == 200
     assert (await hooks.row(row.outbox_id)).status == DeliveryStatus.DELIVERED

@@ -1,7 +1,7 @@
 """Database fixtures: every store test runs on SQLite and on PostgreSQL, each on a fresh schema.
 
-Import `database_url` and `sessions` into a test module (or a conftest) to use them, and
-`loop_sqlite` for the event-loop connections the worker opens on a SQLite file.
+Import `database_url` and `store` (the port, `store.port.Store`) into a test module (or a
+conftest) to use them; a test looks at rows through `store.read` like any caller.
 PostgreSQL runs get their own schema, so parallel test runs sharing one server never meet.
 """
 
@@ -13,11 +13,10 @@ from uuid import uuid4
 import pytest
 import pytest_asyncio
 from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from store.engine import make_engine, make_sessionmaker
-from store.loop_sqlite import LoopSqlite
+from store.engine import open_store
 from store.migrate import sync_url, upgrade
+from store.port import Store
 
 POSTGRES_ENV = "KEYCASE_TEST_POSTGRES_URL"
 BACKENDS = [
@@ -75,19 +74,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest_asyncio.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the fresh database; the engine is disposed after the test."""
-    engine = make_engine(database_url)
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """The store on the fresh database, closed after the test."""
+    opened = open_store(database_url)
     try:
-        yield make_sessionmaker(engine)
+        yield opened
     finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-def loop_sqlite(sessions: async_sessionmaker[AsyncSession]) -> Iterator[LoopSqlite | None]:
-    """The worker's event-loop connections to the SQLite file; None on PostgreSQL."""
-    loop = LoopSqlite.for_engine(sessions.kw["bind"])
-    yield loop
-    if loop is not None:
-        loop.close()
+        await opened.close()

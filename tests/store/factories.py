@@ -3,29 +3,31 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Connection
 
-from domain.effects import AuditFact
+from domain.activity_io import AuditFact
 from store.accounts import upsert_account
+from store.port import Store
 from store.registry import KeyRecord, register_key
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 async def add_key(
-    sessions: async_sessionmaker[AsyncSession],
+    store: Store,
     key_id: str = "key-1",
     allowed_ips: list[str] | None = None,
     permissions: list[str] | None = None,
     account_id: str = "acc-1",
 ) -> KeyRecord:
     """Register an account and one key on it, committed."""
-    async with sessions() as session:
-        await upsert_account(
-            session, account_id=account_id, email="owner@example.com", phone="+821012345678"
+
+    def work(connection: Connection) -> KeyRecord:
+        upsert_account(
+            connection, account_id=account_id, email="owner@example.com", phone="+821012345678"
         )
-        record = await register_key(
-            session,
+        return register_key(
+            connection,
             key_id=key_id,
             account_id=account_id,
             exchange="upbit",
@@ -33,8 +35,8 @@ async def add_key(
             allowed_ips=allowed_ips if allowed_ips is not None else ["203.0.113.0/24"],
             now=T0,
         )
-        await session.commit()
-    return record
+
+    return await store.write(work)
 
 
 def fact(event_id: str, event_type: str = "alert.received", **payload: Any) -> AuditFact:

@@ -2,42 +2,41 @@
 
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Connection, text
 
 from store.audit_chain import row_hash
+from store.port import Store
 
-Sessions = async_sessionmaker[AsyncSession]
 
-
-async def lift_append_only(session: AsyncSession) -> None:
+def lift_append_only(connection: Connection) -> None:
     """Remove the database's own guard first, as an attacker with DDL rights could."""
-    if (await session.connection()).dialect.name == "postgresql":
-        await session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
     else:
-        await session.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
-        await session.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
+        connection.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
+        connection.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
 
 
-async def execute(sessions: Sessions, *statements: tuple[str, dict[str, Any]]) -> None:
+async def execute(store: Store, *statements: tuple[str, dict[str, Any]]) -> None:
     """Run raw SQL against the audit log with its guard lifted."""
-    async with sessions() as session:
-        await lift_append_only(session)
+
+    def work(connection: Connection) -> None:
+        lift_append_only(connection)
         for sql, params in statements:
-            await session.execute(text(sql), params)
-        await session.commit()
+            connection.execute(text(sql), params)
+
+    await store.write(work)
 
 
-async def row(sessions: Sessions, seq: int) -> dict[str, Any]:
-    async with sessions() as session:
-        found = await session.execute(text("SELECT * FROM audit_log WHERE seq = :s"), {"s": seq})
-        return dict(found.mappings().one())
+async def row(store: Store, seq: int) -> dict[str, Any]:
+    query = text("SELECT * FROM audit_log WHERE seq = :s")
+    return await store.read(lambda c: dict(c.execute(query, {"s": seq}).mappings().one()))
 
 
-async def renumber_from(sessions: Sessions, first: int, shift: int) -> None:
+async def renumber_from(store: Store, first: int, shift: int) -> None:
     """Move rows `first`.. by `shift` positions (in two steps, so keys never collide)."""
     await execute(
-        sessions,
+        store,
         ("UPDATE audit_log SET seq = seq + 1000000 WHERE seq >= :f", {"f": first}),
         ("UPDATE audit_log SET seq = seq - 1000000 + :d WHERE seq >= 1000000", {"d": shift}),
     )

@@ -1,38 +1,38 @@
 """Accounts: contacts validated on the way in, replaced on update."""
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
 
-from store.accounts import InvalidContact, get_account, upsert_account
+from domain.contacts import InvalidContact
+from store.accounts import get_account, upsert_account
 from store.models import Account
+from store.port import Store
 
-Sessions = async_sessionmaker[AsyncSession]
 
-
-async def test_account_is_created_then_updated(sessions: Sessions) -> None:
-    async with sessions() as session:
-        await upsert_account(
-            session, account_id="acc-1", email="Kim@Example.KR", phone="+821012345678"
+async def test_account_is_created_then_updated(store: Store) -> None:
+    await store.write(
+        lambda c: upsert_account(
+            c, account_id="acc-1", email="Kim@Example.KR", phone="+821012345678"
         )
-        await session.commit()
-    async with sessions() as session:
-        await upsert_account(
-            session, account_id="acc-1", email="kim@example.kr", phone="+14155552671", locale="en"
+    )
+    await store.write(
+        lambda c: upsert_account(
+            c, account_id="acc-1", email="kim@example.kr", phone="+14155552671", locale="en"
         )
-        await session.commit()
-    async with sessions() as session:
-        record = await get_account(session, "acc-1")
-        row = await session.get(Account, "acc-1")
-    assert record is not None and row is not None
+    )
+    record = await store.read(lambda c: get_account(c, "acc-1"))
+    row = await store.read(
+        lambda c: c.execute(select(Account.created_at, Account.updated_at)).one()
+    )
+    assert record is not None
     assert (record.email, record.phone, record.locale) == ("kim@example.kr", "+14155552671", "en")
     assert row.updated_at >= row.created_at
 
 
-async def test_locale_defaults_to_korean(sessions: Sessions) -> None:
-    async with sessions() as session:
-        record = await upsert_account(
-            session, account_id="acc-2", email="a@b.co", phone="+821012345678"
-        )
+async def test_locale_defaults_to_korean(store: Store) -> None:
+    record = await store.write(
+        lambda c: upsert_account(c, account_id="acc-2", email="a@b.co", phone="+821012345678")
+    )
     assert record.locale == "ko"
 
 
@@ -49,20 +49,21 @@ async def test_locale_defaults_to_korean(sessions: Sessions) -> None:
         ("account_id", "has space"),
     ],
 )
-async def test_invalid_contacts_are_refused(sessions: Sessions, field: str, value: str) -> None:
+async def test_invalid_contacts_are_refused(store: Store, field: str, value: str) -> None:
     fields = {"account_id": "acc-3", "email": "a@b.co", "phone": "+821012345678", "locale": "ko"}
     fields[field] = value
-    async with sessions() as session:
-        with pytest.raises(InvalidContact):
-            await upsert_account(
-                session,
+    with pytest.raises(InvalidContact):
+        await store.write(
+            lambda c: upsert_account(
+                c,
                 account_id=fields["account_id"],
                 email=fields["email"],
                 phone=fields["phone"],
                 locale=fields["locale"],
             )
+        )
+    assert await store.read(lambda c: get_account(c, fields["account_id"])) is None
 
 
-async def test_unknown_account_reads_as_none(sessions: Sessions) -> None:
-    async with sessions() as session:
-        assert await get_account(session, "nobody") is None
+async def test_unknown_account_reads_as_none(store: Store) -> None:
+    assert await store.read(lambda c: get_account(c, "nobody")) is None

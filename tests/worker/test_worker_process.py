@@ -13,7 +13,7 @@ def test_worker_with_a_bad_policy_file_exits_naming_the_file_and_field(tmp_path:
     env |= {"KEYCASE_POLICY_FILE": str(policy), "KEYCASE_TEMPORAL_ADDRESS": "127.0.0.1:1"}
 
     result = subprocess.run(
-        [sys.executable, "-m", "worker.cli", "worker"],
+        [sys.executable, "-m", "cli.commands", "worker"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -6,34 +6,32 @@ from dataclasses import dataclass, field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.audit_events import notice_sent
-from domain.effects import (
+from domain.activity_io import (
     ActivityName,
     ApplyKeyMeasureInput,
     AuditFact,
     ChannelOutcome,
-    KeyMeasure,
     KeyStateResult,
     RecordCaseFactsInput,
     RecordCaseFactsResult,
     SendNoticeInput,
     SendNoticeResult,
 )
+from domain.audit_events import key_status, notice_sent
+from domain.gateway import KeyView, standing
 from domain.keys import KeyStatus, Permission
 from domain.notices import Channel, DeliveryStatus, NoticeKind
+from domain.registry import status_after, usable_permissions
 
-_STATUS_AFTER = {
-    KeyMeasure.MONITOR: KeyStatus.MONITORED,
-    KeyMeasure.UNFLAG: KeyStatus.ACTIVE,
-    KeyMeasure.RESTRICT: KeyStatus.RESTRICTED,
-    KeyMeasure.RESTORE: KeyStatus.ACTIVE,
-    KeyMeasure.EXPIRE: KeyStatus.EXPIRED,
-}
+_ALLOWED_IPS = ("203.0.113.7",)
 
 
 @dataclass
 class FakeStore:
-    """The audit log and key registry: facts deduplicated by event id, key statuses."""
+    """The audit log and key registry: facts deduplicated by event id, key statuses.
+
+    Statuses, usable permissions and the gateway's answer follow the domain's own rules.
+    """
 
     facts: dict[str, AuditFact] = field(default_factory=dict)
     keys: dict[str, KeyStatus] = field(default_factory=dict)
@@ -60,17 +58,17 @@ class FakeStore:
             raise ApplicationError(f"unknown key {request.key_id}", non_retryable=True)
         self.measures.append(request)
         before = self.keys.get(request.key_id, KeyStatus.ACTIVE)
-        after = before if before is KeyStatus.EXPIRED else _STATUS_AFTER[request.measure]
+        after = status_after(before, request.measure)
         self.keys[request.key_id] = after
-        self.append(request.facts)
-        restricted = after in (KeyStatus.RESTRICTED, KeyStatus.EXPIRED)
+        self.append([*request.facts, key_status(request, before, after)])
+        view = KeyView(request.key_id, "acct-1", after, tuple(Permission), _ALLOWED_IPS)
         return KeyStateResult(
             key_id=request.key_id,
             status=after,
-            permissions=[Permission.READ] if restricted else list(Permission),
-            allowed_ips=["203.0.113.7"],
+            permissions=usable_permissions(view.permissions, after),
+            allowed_ips=list(_ALLOWED_IPS),
             expired_at=request.occurred_at if after is KeyStatus.EXPIRED else None,
-            gateway_reason="expired" if after is KeyStatus.EXPIRED else "allowed",
+            gateway_reason=standing(view, request.occurred_at).value,
             changed=after is not before,
         )
 

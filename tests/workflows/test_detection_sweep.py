@@ -13,26 +13,25 @@ from uuid import uuid4
 
 import pytest
 import pytest_asyncio
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.detection import AlertRaiser, DetectionActivities
-from api.intake import IntakeStore
 from api.schemas import AlertStatus
 from domain.detection.hits import Hit
 from domain.detection.policy import DETECTOR_NAMES, DetectionPolicy
 from domain.detection.sweep import SweepInput, SweepResult
 from domain.ids import case_workflow_id
-from store.engine import make_engine, make_sessionmaker
-from store.group_commit import GroupCommit
+from domain.search_attributes import DETECTOR_HITS
+from store.engine import open_store
+from store.port import Store
 from tests.detection.loading import register, replay_requests
 from tests.detection.patterns import Pattern, labelled_patterns
 from tests.store.databases import sqlite_database
 from tests.workflows.conftest import CaseHarness
-from workflows.detection_sweep import DETECTOR_HITS, DetectionSweepWorkflow
+from workflows.detection_sweep import DetectionSweepWorkflow
 
 START = datetime(2026, 3, 2, 0, 3, tzinfo=UTC)
 NOW = START + timedelta(days=2)
@@ -59,14 +58,14 @@ class FlakyRaiser(AlertRaiser):
 @dataclass
 class Sweeps:
     harness: CaseHarness
-    sessions: async_sessionmaker[AsyncSession]
+    store: Store
     raiser: AlertRaiser
     patterns: list[Pattern]
     last: WorkflowHandle[DetectionSweepWorkflow, SweepResult] | None = None
 
     async def run(self, raiser: AlertRaiser | None = None) -> SweepResult:
         activities = DetectionActivities(
-            self.sessions, DetectionPolicy(), raiser or self.raiser, clock=lambda: NOW
+            self.store, DetectionPolicy(), raiser or self.raiser, clock=lambda: NOW
         )
         async with Worker(
             self.harness.env.client,
@@ -93,15 +92,13 @@ class Sweeps:
 
 @pytest_asyncio.fixture
 async def sweeps(harness: CaseHarness, tmp_path: Path) -> AsyncIterator[Sweeps]:
-    engine = make_engine(sqlite_database(tmp_path))
-    sessions = make_sessionmaker(engine)
+    store = open_store(sqlite_database(tmp_path))
     patterns = labelled_patterns(START, prefix=uuid4().hex[:6])
-    await register(sessions, patterns)
-    await replay_requests(sessions, patterns)
-    intake = IntakeStore(sessions, GroupCommit(sessions), None)
-    raiser = AlertRaiser(harness.env.client, harness.task_queue, intake)
-    yield Sweeps(harness, sessions, raiser, patterns)
-    await engine.dispose()
+    await register(store, patterns)
+    await replay_requests(store, patterns)
+    raiser = AlertRaiser(harness.env.client, harness.task_queue, store)
+    yield Sweeps(harness, store, raiser, patterns)
+    await store.close()
     # The cases intake opened: left running, their timers would stop the shared server
     # skipping time for the tests after these (see tests/workflows/conftest.py).
     for spec in (k for p in patterns for k in p.keys):

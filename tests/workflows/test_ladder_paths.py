@@ -2,9 +2,9 @@
 
 from datetime import datetime, timedelta
 
+from domain.activity_io import KeyMeasure
 from domain.alerts import Severity
 from domain.audit_events import EventType
-from domain.effects import KeyMeasure
 from domain.keys import KeyStatus
 from domain.messages import KycResult
 from domain.stages import CaseStage

@@ -3,6 +3,7 @@
 from temporalio.api.enums.v1 import EventType as HistoryEvent
 from temporalio.client import WorkflowExecutionStatus
 
+from domain import search_attributes
 from domain.alerts import Severity
 from domain.audit_events import EventType
 from domain.case import CaseState
@@ -17,7 +18,6 @@ from domain.officer import (
 )
 from domain.stages import CaseStage
 from tests.workflows.conftest import CaseHarness, Handle
-from workflows import visibility
 
 
 async def _ended_with_warning_in_flight(
@@ -54,7 +54,7 @@ async def test_an_alert_reaching_a_dismissed_case_before_its_run_ends_opens_the_
     assert nxt.case_id == case_id_for(first.key_id, described.run_id) != first.case_id
     assert nxt.stage is CaseStage.MONITORING
     assert nxt.alerts.recent_ids == [late.alert_id]
-    assert described.typed_search_attributes.get(visibility.CASE_ID) == nxt.case_id
+    assert described.typed_search_attributes.get(search_attributes.CASE_ID) == nxt.case_id
 
     [passed_on] = harness.store.of_type(EventType.ALERT_PASSED_ON)
     assert (passed_on.case_id, passed_on.payload["alert_id"]) == (first.case_id, late.alert_id)

@@ -8,10 +8,11 @@ from temporalio.api.enums.v1 import EventType as HistoryEvent
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowUpdateFailedError
 
+from domain import search_attributes
+from domain.activity_io import KeyMeasure
 from domain.alerts import Severity
 from domain.audit_events import EventType
 from domain.case import CaseState
-from domain.effects import KeyMeasure
 from domain.keys import KeyStatus
 from domain.notices import NoticeKind
 from domain.officer import (
@@ -27,7 +28,6 @@ from domain.officer import (
 )
 from domain.stages import CaseStage
 from tests.workflows.conftest import CaseHarness, Handle
-from workflows import visibility
 
 
 async def _act(handle: Handle, action: OfficerAction, command: OfficerInput) -> OfficerActionResult:
@@ -147,12 +147,12 @@ async def test_assign_and_note_show_in_case_and_search_attributes(harness: CaseH
     assert "**assigned to** officer.lee" in metadata.current_details
     assert state.account_id not in metadata.current_details
     attributes = described.typed_search_attributes
-    assert attributes.get(visibility.ASSIGNED_TO) == "officer.lee"
-    assert attributes.get(visibility.CASE_STAGE) == "AWAITING_KYC"
-    assert attributes.get(visibility.KEY_ID) == state.key_id
-    assert attributes.get(visibility.EXCHANGE) == "upbit"
-    assert attributes.get(visibility.SEVERITY) == "high"
-    deadline = attributes.get(visibility.KYC_DEADLINE)
+    assert attributes.get(search_attributes.ASSIGNED_TO) == "officer.lee"
+    assert attributes.get(search_attributes.CASE_STAGE) == "AWAITING_KYC"
+    assert attributes.get(search_attributes.KEY_ID) == state.key_id
+    assert attributes.get(search_attributes.EXCHANGE) == "upbit"
+    assert attributes.get(search_attributes.SEVERITY) == "high"
+    deadline = attributes.get(search_attributes.KYC_DEADLINE)
     assert deadline is not None and state.kyc_deadline is not None
     assert abs(deadline - state.kyc_deadline) < timedelta(seconds=1)
 

@@ -16,7 +16,7 @@ from rich.console import Console
 
 import config
 from api.auth import Role
-from worker.http import KeycaseApi
+from cli.http import KeycaseApi
 
 DEMO_POLICY = Path(config.__file__).with_name("demo_policy.toml")
 EXCHANGES = ("upbit", "bithumb", "coinone", "korbit", "gopax")

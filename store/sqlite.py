@@ -1,29 +1,28 @@
-"""SQLite in the event loop: short Core statements on plain connections, never waiting.
+"""The store on a SQLite file: short Core work in the event loop, never waiting.
 
 On aiosqlite every statement goes to a thread and back, and under load each hop waits
 for its turn in the event loop: a one-row read took about 10 ms and a one-row write
 20 ms in the intake benchmark, while the statements themselves take microseconds. A
 writer that meets another process's lock also sleeps in SQLite's busy handler, up to
-100 ms a time. The hot paths (the API's alert intake; the worker's audit appends, key
-measures and notice outbox, see store.core_work) therefore run their few statements right
-in the loop thread, on two connections of a synchronous engine:
+100 ms a time. So all store work runs right in the loop thread, on two connections of
+a synchronous engine:
 
 - reads in autocommit: each SELECT is its own read transaction and sees the last commit
-  of every process; WAL readers never wait for writers;
+  of every process; WAL readers never wait for writers. Should SQLite still answer busy
+  (recovery, a restarting checkpoint), the read goes to the async engine, which waits in
+  its own thread;
 - writes in `BEGIN IMMEDIATE` transactions that run start to finish without an await, so
   nothing else in the process interleaves. With a zero busy timeout a lock held by
-  another process (or by an aiosqlite writer of this one) fails the BEGIN at once, and
-  it is tried again after a short asyncio sleep: the loop never blocks on a lock.
-  Writes queue for one writer task, which takes the lock once for everything queued
-  (each write in its own savepoint, so one failing write fails only its caller): one
-  poller keeps trying often enough to catch the short gaps another process leaves
-  between its transactions, and the lock is held for well under a millisecond.
+  another process fails the BEGIN at once, and it is tried again after a short asyncio
+  sleep: the loop never blocks on a lock. Writes queue for one writer task, which takes
+  the lock once for everything queued (`store.port.run_batch`): one poller keeps trying
+  often enough to catch the short gaps another process leaves between its transactions,
+  and the lock is held for well under a millisecond.
 
 A commit never stalls the loop copying pages into the database file: the write
 connection does not checkpoint on commit; every `checkpoint_every` commits a passive
 checkpoint runs in a worker thread instead, on a connection of its own, while the writes
-queued here wait (other coroutines run on). Other backends have no use for any of this:
-their drivers talk to a server over a socket without threads.
+queued here wait (other coroutines run on).
 """
 
 import asyncio
@@ -37,6 +36,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
+
+from store.port import Store, run_batch, settle
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -57,42 +58,37 @@ def sqlite_file(engine: AsyncEngine) -> str | None:
     return path
 
 
-class Busy(Exception):
-    """SQLite answered busy to a read (recovery, a restarting checkpoint): read elsewhere."""
+class SqliteStore(Store):
+    """A reader and a writer connection to one SQLite file, used from the event loop."""
 
-
-class LoopSqlite:
-    """A reader and a writer connection to one SQLite file, for use from the event loop."""
-
-    def __init__(self, path: str, checkpoint_every: int = CHECKPOINT_EVERY) -> None:
+    def __init__(
+        self, engine: AsyncEngine, path: str, checkpoint_every: int = CHECKPOINT_EVERY
+    ) -> None:
+        super().__init__(engine)
+        _use_wal(path)
         self._path = path
         self._checkpoint_every = checkpoint_every
         self._commits = 0
         self._engines = (_engine(path, writer=False), _engine(path, writer=True))
-        # Held open: a pool checkout per statement would cost more than the statement.
-        self._reads, self._writes = (engine.connect() for engine in self._engines)
-        driver = self._writes.connection.driver_connection
-        assert isinstance(driver, sqlite3.Connection)
-        self._driver = driver
+        # Held open once made: a pool checkout per statement would cost more than the statement.
+        self._reads: Connection | None = None
+        self._writes: Connection | None = None
         self._queued: list[_Queued] = []
         self._writer: asyncio.Task[None] | None = None
 
-    @classmethod
-    def for_engine(cls, engine: AsyncEngine) -> "LoopSqlite | None":
-        """Connections to the engine's SQLite file; None for other backends and memory."""
-        path = sqlite_file(engine)
-        return None if path is None else cls(path)
-
-    def read(self, work: Callable[[Connection], T]) -> T:
-        """Run `work`'s SELECTs now, each its own read transaction; raises Busy if SQLite is."""
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        """Run `work`'s SELECTs now, each its own read transaction (busy: on the engine)."""
         try:
-            return work(self._reads)
+            if self._reads is None:
+                self._reads = self._engines[0].connect()
+            try:
+                return work(self._reads)
+            finally:
+                self._reads.rollback()  # only SQLAlchemy's bookkeeping: the driver autocommits
         except OperationalError as error:
-            if _is_busy(error):
-                raise Busy(str(error.orig)) from error
-            raise
-        finally:
-            self._reads.rollback()  # only SQLAlchemy's bookkeeping: the driver autocommits
+            if not _is_busy(error):
+                raise
+        return await self.scan(work)
 
     async def write(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in the next write transaction; returns once that committed."""
@@ -144,50 +140,54 @@ class LoopSqlite:
     def _try_lock(self) -> bool:
         """BEGIN IMMEDIATE once: False if another writer holds the database."""
         try:
-            self._driver.execute("BEGIN IMMEDIATE")
+            self._driver().execute("BEGIN IMMEDIATE")
+        except OperationalError as error:
+            if _is_busy(error):
+                return False  # the connection itself could not be set up yet
+            raise
         except sqlite3.OperationalError as error:
             if _is_busy_message(str(error)):
                 return False
             raise
         return True
 
+    def _writer_connection(self) -> Connection:
+        if self._writes is None:
+            self._writes = self._engines[1].connect()
+        return self._writes
+
+    def _driver(self) -> sqlite3.Connection:
+        driver = self._writer_connection().connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        return driver
+
     def _run_batch(self, batch: list[_Queued]) -> None:
         """Run the queued writes under the lock just taken; each caller learns its outcome."""
-        outcomes = self._run_locked([work for work, _ in batch])
-        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-            if future.done():
-                continue
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
-
-    def _run_locked(self, works: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
-        """Each write in a savepoint, then one commit: (True, result) or (False, error) each."""
-        outcomes: list[tuple[bool, Any]] = []
+        works = [work for work, _ in batch]
+        driver = self._driver()
         committed = False
         try:
-            for work in works:
-                try:
-                    with self._writes.begin_nested():
-                        outcomes.append((True, work(self._writes)))
-                except Exception as error:
-                    outcomes.append((False, error))
-            self._writes.commit()
+            outcomes = run_batch(self._writer_connection(), works)
             committed = True
         except BaseException as error:
-            self._writes.rollback()
             outcomes = [(False, error)] * len(works)
         finally:
-            if self._driver.in_transaction:  # SQLAlchemy began nothing, so it ended nothing
-                self._driver.execute("COMMIT" if committed else "ROLLBACK")
-        return outcomes
+            if driver.in_transaction:  # SQLAlchemy began nothing, so it ended nothing
+                driver.execute("COMMIT" if committed else "ROLLBACK")
+        settle([future for _, future in batch], outcomes)
 
-    def close(self) -> None:
+    async def _close(self) -> None:
         """Close both connections."""
         for connection, engine in zip((self._reads, self._writes), self._engines, strict=True):
-            connection.close()
+            if connection is not None:
+                connection.close()
             engine.dispose()
+
+
+def _use_wal(path: str) -> None:
+    """Put the file in WAL mode (it stays so), where readers and the one writer never wait."""
+    with closing(sqlite3.connect(path, timeout=BUSY_GIVE_UP_SECONDS)) as connection:
+        connection.execute("PRAGMA journal_mode=WAL").fetchall()
 
 
 def _passive_checkpoint(path: str) -> None:

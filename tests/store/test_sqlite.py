@@ -1,4 +1,4 @@
-"""SQLite in the event loop: writes wait for another process's lock asleep, reads see commits."""
+"""The SQLite store: writes wait for another process's lock asleep, reads see commits."""
 
 import asyncio
 import os
@@ -12,7 +12,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from store.engine import make_engine
-from store.loop_sqlite import LoopSqlite
+from store.sqlite import CHECKPOINT_EVERY, SqliteStore
 from tests.store.loop_ticks import LoopTicks
 
 
@@ -26,6 +26,11 @@ def _notes_database(path: Path) -> str:
 @pytest.fixture
 def database(tmp_path: Path) -> str:
     return _notes_database(tmp_path / "loop.db")
+
+
+def _store(database: str, checkpoint_every: int = CHECKPOINT_EVERY) -> SqliteStore:
+    engine = make_engine(f"sqlite+aiosqlite:///{database}")
+    return SqliteStore(engine, database, checkpoint_every=checkpoint_every)
 
 
 def _insert(n: int) -> Callable[[Connection], int]:
@@ -43,7 +48,7 @@ def _count(connection: Connection) -> int:
 async def test_write_waits_for_another_connection_s_lock_without_blocking_the_loop(
     database: str,
 ) -> None:
-    loop_db = LoopSqlite(database)
+    loop_db = _store(database)
     other = sqlite3.connect(database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     async with LoopTicks(0.001) as ticks:
@@ -55,15 +60,15 @@ async def test_write_waits_for_another_connection_s_lock_without_blocking_the_lo
 
     assert waited and written == 1
     assert ticks.count > 20  # the loop kept running while the write waited
-    assert loop_db.read(_count) == 1
+    assert await loop_db.read(_count) == 1
     other.close()
-    loop_db.close()
+    await loop_db.close()
 
 
 async def test_failed_write_rolls_back_and_reads_see_other_connections_commits(
     database: str,
 ) -> None:
-    loop_db = LoopSqlite(database)
+    loop_db = _store(database)
 
     def half_then_fail(connection: Connection) -> None:
         _insert(1)(connection)
@@ -74,13 +79,13 @@ async def test_failed_write_rolls_back_and_reads_see_other_connections_commits(
     other = sqlite3.connect(database, isolation_level=None)
     other.execute("INSERT INTO notes (n, body) VALUES (2, 'y')")
 
-    assert loop_db.read(_count) == 1  # only the other connection's row
+    assert await loop_db.read(_count) == 1  # only the other connection's row
     other.close()
-    loop_db.close()
+    await loop_db.close()
 
 
 async def test_write_that_runs_no_statement_leaves_no_lock_behind(database: str) -> None:
-    loop_db = LoopSqlite(database)
+    loop_db = _store(database)
 
     await loop_db.write(lambda connection: None)
     other = sqlite3.connect(database, timeout=0, isolation_level=None)
@@ -88,11 +93,11 @@ async def test_write_that_runs_no_statement_leaves_no_lock_behind(database: str)
     other.execute("ROLLBACK")
 
     other.close()
-    loop_db.close()
+    await loop_db.close()
 
 
 async def test_writes_queued_together_fail_one_by_one(database: str) -> None:
-    loop_db = LoopSqlite(database)
+    loop_db = _store(database)
     other = sqlite3.connect(database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # the writes queue up behind another process's lock
 
@@ -111,9 +116,9 @@ async def test_writes_queued_together_fail_one_by_one(database: str) -> None:
 
     assert results[0] == 7 and results[2] == 8
     assert isinstance(results[1], IntegrityError)
-    assert loop_db.read(_count) == 2
+    assert await loop_db.read(_count) == 2
     other.close()
-    loop_db.close()
+    await loop_db.close()
 
 
 async def test_the_wal_is_checkpointed_in_the_background_so_it_stops_growing(
@@ -122,7 +127,7 @@ async def test_the_wal_is_checkpointed_in_the_background_so_it_stops_growing(
     page = "x" * 4000
 
     async def wal_after_filling(database: str, checkpoint_every: int) -> int:
-        loop_db = LoopSqlite(database, checkpoint_every=checkpoint_every)
+        loop_db = _store(database, checkpoint_every)
         for n in range(300):
 
             def insert(connection: Connection, n: int = n) -> None:
@@ -133,7 +138,7 @@ async def test_the_wal_is_checkpointed_in_the_background_so_it_stops_growing(
             await loop_db.write(insert)
             await asyncio.sleep(0.001)  # lets a background checkpoint finish
         size = _wal_size(database)  # before the last connection closes and removes the WAL
-        loop_db.close()
+        await loop_db.close()
         return size
 
     never, often = _notes_database(tmp_path / "never.db"), _notes_database(tmp_path / "often.db")
@@ -151,15 +156,26 @@ async def test_the_writer_commits_as_durably_as_the_engine_and_no_more(database:
     async with engine.connect() as connection:
         engine_level = (await connection.exec_driver_sql("PRAGMA synchronous")).scalar_one()
     await engine.dispose()
-    loop_db = LoopSqlite(database)
+    loop_db = _store(database)
 
     writer_level = await loop_db.write(
         lambda connection: connection.exec_driver_sql("PRAGMA synchronous").scalar_one()
     )
 
     assert writer_level == engine_level == 1  # NORMAL
-    loop_db.close()
+    await loop_db.close()
 
 
 def _wal_size(database: str) -> int:
     return os.path.getsize(f"{database}-wal")
+
+
+async def test_the_store_puts_the_file_in_wal_mode_so_readers_never_wait(tmp_path: Path) -> None:
+    path = tmp_path / "rollback.db"
+    with closing(sqlite3.connect(path)) as setup:
+        setup.execute("CREATE TABLE notes (n INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    store = _store(str(path))
+    await store.write(_insert(1))
+    await store.close()
+    with closing(sqlite3.connect(path)) as check:
+        assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)

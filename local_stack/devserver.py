@@ -8,7 +8,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from domain.ids import SEARCH_ATTRIBUTES
+from domain.search_attributes import SEARCH_ATTRIBUTES
 
 
 def installed_binary(name: str) -> str:

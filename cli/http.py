@@ -5,8 +5,8 @@ from typing import Any
 import httpx
 
 from api.auth import Role
+from cli.tokens import read_tokens, token_for
 from config.settings import Settings
-from worker.tokens import read_tokens, token_for
 
 
 class ApiError(Exception):

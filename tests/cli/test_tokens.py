@@ -6,8 +6,8 @@ import pytest
 from pydantic import SecretStr
 
 from api.auth import Role, TokenTable
+from cli.tokens import load_or_create_tokens, read_tokens, token_for
 from config.settings import Settings
-from worker.tokens import load_or_create_tokens, read_tokens, token_for
 
 
 def settings_in(tmp_path: Path, tokens: str | None = None) -> Settings:

@@ -10,11 +10,11 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from domain import audit_events as facts
-from domain import ladder
+from domain import stage_rules
 from domain.actions import apply_action
+from domain.activity_io import AuditFact, ChannelOutcome, KeyMeasure, KeyStateResult
 from domain.alerts import Alert
 from domain.case import CaseState
-from domain.effects import AuditFact, ChannelOutcome, KeyMeasure, KeyStateResult
 from domain.messages import DeliveryEvent, KycResult
 from domain.notice_log import apply_delivery, complete_notice, request_notice
 from domain.notices import NoticeKind
@@ -78,36 +78,36 @@ def on_alerts(
 ) -> Decision:
     """New alerts (already stripped of repeats) join the case and may move it on.
 
-    An ended case passes them on to the key's next case instead (`ladder.passes_alerts_on`;
+    An ended case passes them on to the key's next case instead (`stage_rules.passes_alerts_on`;
     the workflow opens it) and records where they went.
     """
-    if ladder.passes_alerts_on(state):
-        state = ladder.record_alerts(state, [], repeats, policy, now)  # repeats still count
+    if stage_rules.passes_alerts_on(state):
+        state = stage_rules.record_alerts(state, [], repeats, policy, now)  # repeats still count
         return state, Effects(facts=tuple(facts.alert_passed_on(state, a, now) for a in fresh))
-    state = ladder.record_alerts(state, fresh, repeats, policy, now)
+    state = stage_rules.record_alerts(state, fresh, repeats, policy, now)
     effects = Effects(facts=tuple(facts.alert_received(state, a, now) for a in fresh))
     if not fresh:
         return state, effects
     if state.stage is CaseStage.PROBATION:
         return _then(effects, _expire(state, now, "new alert during probation"))
-    if ladder.should_escalate(state, policy):
+    if stage_rules.should_escalate(state, policy):
         reason = f"{state.alerts.count} alert(s), severity {state.severity.value}"
         return _then(effects, _escalate(state, policy, now, reason))
-    if ladder.needs_restriction(state, policy):
+    if stage_rules.needs_restriction(state, policy):
         return _then(effects, _restrict(state, f"severity rose to {state.severity.value}"))
     return state, effects
 
 
 def on_kyc(state: CaseState, result: KycResult, policy: LadderPolicy, now: datetime) -> Decision:
     """A re-verification result: probation if passed, expiry if failed, while one is awaited."""
-    waiting = state.stage in ladder.KYC_PENDING
-    state = ladder.record_kyc(state, result)
+    waiting = state.stage in stage_rules.KYC_PENDING
+    state = stage_rules.record_kyc(state, result)
     effects = Effects(facts=(facts.kyc_result(state, state.kyc_results[-1]),))
     if not waiting:
         return state, effects
     if not result.passed:
         return _then(effects, _expire(state, now, "re-verification failed"))
-    state = ladder.start_probation(state, policy, now)
+    state = stage_rules.start_probation(state, policy, now)
     state = request_notice(state, NoticeKind.RESTORED.value, NoticeKind.RESTORED, now)
     return state, effects.then(
         Effects(
@@ -148,14 +148,14 @@ def on_action(
 
 def on_time(state: CaseState, now: datetime) -> Decision:
     """What falls due by `now`: the quiet window, the KYC deadline, probation, reminders."""
-    if ladder.is_quiet_window_over(state, now):
+    if stage_rules.is_quiet_window_over(state, now):
         return _close(state, CaseStage.CLEARED, now, "quiet monitoring window ended")
-    if ladder.is_kyc_deadline_passed(state, now):
+    if stage_rules.is_kyc_deadline_passed(state, now):
         return _expire(state, now, "KYC deadline passed without re-verification")
-    if ladder.is_probation_over(state, now):
+    if stage_rules.is_probation_over(state, now):
         return _close(state, CaseStage.RESTORED, now, "probation ended without a new alert")
     effects = NONE
-    while (reminder := ladder.next_reminder(state)) and reminder.at <= now:
+    while (reminder := stage_rules.next_reminder(state)) and reminder.at <= now:
         state = request_notice(
             state, reminder.notice_id, NoticeKind.KYC_REMINDER, now, state.kyc_deadline
         )
@@ -183,7 +183,7 @@ def on_sent(
     gave_up = (facts.notice_given_up(state, notice),) if notice and error else ()
     effects = Effects(facts=gave_up)
     if notice_id == NoticeKind.WARNING.value and state.stage is CaseStage.WARNED:
-        state = ladder.change_stage(state, CaseStage.AWAITING_KYC, now, "warning sent")
+        state = stage_rules.change_stage(state, CaseStage.AWAITING_KYC, now, "warning sent")
         effects = effects.then(Effects(facts=(facts.stage_changed(state, state.stages[-1]),)))
     return state, effects
 
@@ -198,9 +198,9 @@ def on_measure(state: CaseState, result: KeyStateResult) -> CaseState:
 def _escalate(
     state: CaseState, policy: LadderPolicy, now: datetime, reason: str, actor: str = "keycase"
 ) -> Decision:
-    state = ladder.start_warning(state, policy, now, reason, actor)
+    state = stage_rules.start_warning(state, policy, now, reason, actor)
     effects = Effects(facts=(facts.stage_changed(state, state.stages[-1]),))
-    if ladder.needs_restriction(state, policy):
+    if stage_rules.needs_restriction(state, policy):
         state, restriction = _restrict(
             state, f"severity {state.severity.value} restricts on warning"
         )
@@ -220,7 +220,7 @@ def _restrict(state: CaseState, reason: str) -> Decision:
 
 
 def _expire(state: CaseState, now: datetime, reason: str, actor: str = "keycase") -> Decision:
-    state = ladder.change_stage(state, CaseStage.EXPIRED, now, reason, actor)
+    state = stage_rules.change_stage(state, CaseStage.EXPIRED, now, reason, actor)
     state = request_notice(state, NoticeKind.EXPIRY.value, NoticeKind.EXPIRY, now)
     return state, Effects(
         facts=(facts.stage_changed(state, state.stages[-1]), facts.case_closed(state)),
@@ -232,7 +232,7 @@ def _expire(state: CaseState, now: datetime, reason: str, actor: str = "keycase"
 def _close(
     state: CaseState, stage: CaseStage, now: datetime, reason: str, actor: str = "keycase"
 ) -> Decision:
-    state = ladder.change_stage(state, stage, now, reason, actor)
+    state = stage_rules.change_stage(state, stage, now, reason, actor)
     effects = Effects(
         facts=(facts.stage_changed(state, state.stages[-1]), facts.case_closed(state))
     )

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
-from store.engine import make_engine, make_sessionmaker
+from cli.commands import app
+from store.engine import open_store
 from store.intake import AlertIntakeRow
 from store.migrate import sync_url
 from tests.detection.loading import register, replay_requests
 from tests.detection.patterns import labelled_patterns
 from tests.store.databases import sqlite_database
-from worker.cli import app
 
 
 @pytest.fixture
@@ -23,12 +23,11 @@ def logged_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = sqlite_database(tmp_path)
 
     async def load() -> None:
-        engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
+        store = open_store(url)
         patterns = labelled_patterns(datetime.now(UTC) - timedelta(days=2), prefix="cli")
-        await register(sessions, patterns)
-        await replay_requests(sessions, patterns)
-        await engine.dispose()
+        await register(store, patterns)
+        await replay_requests(store, patterns)
+        await store.close()
 
     asyncio.run(load())
     for name in ("KEYCASE_POLICY_FILE", "KEYCASE_API_TOKENS"):

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from cli.http import api_base_url
 from config.settings import Settings
-from domain.ids import SEARCH_ATTRIBUTES
-from worker.devserver import dev_server_command, split_address
-from worker.http import api_base_url
+from domain.search_attributes import SEARCH_ATTRIBUTES
+from local_stack.devserver import dev_server_command, split_address
 
 
 def flag_values(command: list[str], flag: str) -> list[str]:

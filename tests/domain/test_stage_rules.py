@@ -2,14 +2,14 @@
 
 from datetime import timedelta
 
-from domain import ladder
+from domain import stage_rules
 from domain.alerts import AlertKind, Severity
 from domain.stages import CaseStage
 from tests.domain.case_builders import POLICY, T0, alert, new_case, warned, with_alerts
 
 
 def test_repeated_alert_ids_are_dropped_within_a_batch_and_against_the_seen_window() -> None:
-    fresh, repeats = ladder.fresh_alerts([alert(1), alert(2), alert(1), alert(3)], {"a-3"})
+    fresh, repeats = stage_rules.fresh_alerts([alert(1), alert(2), alert(1), alert(3)], {"a-3"})
 
     assert [a.alert_id for a in fresh] == ["a-1", "a-2"]
     assert repeats == 2
@@ -40,9 +40,9 @@ def test_recent_alert_ids_stay_bounded() -> None:
 
 def test_escalation_needs_the_severitys_alert_count() -> None:
     low = with_alerts(new_case(), alert(1, Severity.LOW), alert(2, Severity.LOW))
-    assert not ladder.should_escalate(low, POLICY)
-    assert ladder.should_escalate(with_alerts(low, alert(3, Severity.LOW)), POLICY)
-    assert ladder.should_escalate(with_alerts(new_case(), alert(1, Severity.HIGH)), POLICY)
+    assert not stage_rules.should_escalate(low, POLICY)
+    assert stage_rules.should_escalate(with_alerts(low, alert(3, Severity.LOW)), POLICY)
+    assert stage_rules.should_escalate(with_alerts(new_case(), alert(1, Severity.HIGH)), POLICY)
 
 
 def test_quiet_window_restarts_with_each_alert_and_follows_severity() -> None:
@@ -52,8 +52,8 @@ def test_quiet_window_restarts_with_each_alert_and_follows_severity() -> None:
     later = with_alerts(state, alert(2, Severity.MEDIUM), at=T0 + timedelta(days=2))
 
     assert later.monitoring_until == T0 + timedelta(days=5)  # medium watches 3 days
-    assert not ladder.is_quiet_window_over(later, T0 + timedelta(days=4))
-    assert ladder.is_quiet_window_over(later, T0 + timedelta(days=5))
+    assert not stage_rules.is_quiet_window_over(later, T0 + timedelta(days=4))
+    assert stage_rules.is_quiet_window_over(later, T0 + timedelta(days=5))
 
 
 def test_warning_sets_deadline_maximum_and_pins_reminders() -> None:
@@ -64,7 +64,7 @@ def test_warning_sets_deadline_maximum_and_pins_reminders() -> None:
     assert state.kyc_deadline == at + timedelta(days=2)
     assert state.kyc_deadline_max == at + timedelta(days=7)
     assert state.monitoring_until is None
-    assert ladder.needs_restriction(state, POLICY)
+    assert stage_rules.needs_restriction(state, POLICY)
 
 
 def test_reminders_fall_before_the_deadline_and_the_deadline_is_the_last_wakeup() -> None:
@@ -72,15 +72,15 @@ def test_reminders_fall_before_the_deadline_and_the_deadline_is_the_last_wakeup(
     deadline = state.kyc_deadline
     assert deadline is not None
 
-    due = ladder.reminders(state)
+    due = stage_rules.reminders(state)
 
     assert [(r.notice_id, deadline - r.at) for r in due] == [
         ("kyc_reminder:0:P1D", timedelta(days=1)),
         ("kyc_reminder:0:PT6H", timedelta(hours=6)),
     ]
-    assert ladder.next_wakeup(state) == due[0].at
-    assert not ladder.is_kyc_deadline_passed(state, deadline - timedelta(seconds=1))
-    assert ladder.is_kyc_deadline_passed(state, deadline)
+    assert stage_rules.next_wakeup(state) == due[0].at
+    assert not stage_rules.is_kyc_deadline_passed(state, deadline - timedelta(seconds=1))
+    assert stage_rules.is_kyc_deadline_passed(state, deadline)
 
 
 def test_reminders_after_an_extension_skip_times_already_past() -> None:
@@ -96,19 +96,19 @@ def test_reminders_after_an_extension_skip_times_already_past() -> None:
     )
 
     # The new P1D reminder would fall before the extension; only PT6H is still ahead.
-    assert [r.notice_id for r in ladder.reminders(state)] == ["kyc_reminder:1:PT6H"]
+    assert [r.notice_id for r in stage_rules.reminders(state)] == ["kyc_reminder:1:PT6H"]
 
 
 def test_probation_lasts_the_policys_time_then_is_over() -> None:
-    state = ladder.start_probation(warned(Severity.HIGH), POLICY, T0 + timedelta(days=1))
+    state = stage_rules.start_probation(warned(Severity.HIGH), POLICY, T0 + timedelta(days=1))
 
     assert state.probation_until == T0 + timedelta(days=61)
-    assert ladder.next_wakeup(state) == state.probation_until
-    assert ladder.is_probation_over(state, T0 + timedelta(days=61))
+    assert stage_rules.next_wakeup(state) == state.probation_until
+    assert stage_rules.is_probation_over(state, T0 + timedelta(days=61))
 
 
 def test_closing_stage_sets_closed_time_and_ends_wakeups() -> None:
-    state = ladder.change_stage(new_case(), CaseStage.CLEARED, T0 + timedelta(days=3), "quiet")
+    state = stage_rules.change_stage(new_case(), CaseStage.CLEARED, T0 + timedelta(days=3), "quiet")
 
     assert state.closed_at == T0 + timedelta(days=3)
-    assert ladder.next_wakeup(state) is None
+    assert stage_rules.next_wakeup(state) is None

@@ -13,15 +13,15 @@ import httpx
 from rich.console import Console
 
 from activities.policy import read_detection_policy
+from cli.demo import DEMO_POLICY, run_demo
+from cli.http import ApiError, KeycaseApi, api_base_url
+from cli.tokens import entries, load_or_create_tokens, tokens_path
 from config.settings import Settings
+from local_stack.children import Children
+from local_stack.devserver import dev_server_command, split_address, wait_until_serving
+from local_stack.readiness import api_answering, worker_polling
 from store.migrate import upgrade
-from worker.children import Children
-from worker.demo import DEMO_POLICY, run_demo
-from worker.devserver import dev_server_command, split_address, wait_until_serving
-from worker.http import ApiError, KeycaseApi, api_base_url
-from worker.readiness import api_answering, worker_polling
 from worker.sweep_schedule import ensure_sweep_schedule
-from worker.tokens import entries, load_or_create_tokens, tokens_path
 
 console = Console(highlight=False, soft_wrap=True)
 T = TypeVar("T")
@@ -76,7 +76,7 @@ async def _run(
     console.print("applying store migrations …")
     await asyncio.to_thread(upgrade, settings.effective_database_url)
 
-    python = [sys.executable, "-m", "worker.cli"]
+    python = [sys.executable, "-m", "cli.commands"]
     # The worker writes to this terminal: without provider credentials it prints notices.
     worker = children.start("worker", [*python, "worker"])
     polling = worker_polling(client, settings.task_queue, worker.process.pid)

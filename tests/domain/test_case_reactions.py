@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from domain import ladder, transitions
+from domain import case_reactions, stage_rules
+from domain.activity_io import ChannelOutcome, KeyMeasure
 from domain.alerts import Severity
 from domain.audit_events import EventType
-from domain.effects import ChannelOutcome, KeyMeasure
 from domain.messages import DeliveryEvent, KycResult
 from domain.notices import Channel, DeliveryStatus, NoticeKind
 from domain.officer import DismissInput, ExpireNowInput, OfficerAction
@@ -22,19 +22,21 @@ def _sent(notice_id: str) -> list[ChannelOutcome]:
     ]
 
 
-def _types(effects: transitions.Effects) -> list[str]:
+def _types(effects: case_reactions.Effects) -> list[str]:
     return [f.event_type for f in effects.facts]
 
 
 def test_new_case_records_opening_and_monitors_key() -> None:
-    effects = transitions.on_open(new_case())
+    effects = case_reactions.on_open(new_case())
 
     assert _types(effects) == [EventType.CASE_OPENED, EventType.STAGE_CHANGED]
     assert effects.measure is not None and effects.measure.measure is KeyMeasure.MONITOR
 
 
 def test_critical_alert_warns_restricts_and_asks_for_warning_notice() -> None:
-    state, effects = transitions.on_alerts(new_case(), [alert(1, Severity.CRITICAL)], 0, POLICY, T0)
+    state, effects = case_reactions.on_alerts(
+        new_case(), [alert(1, Severity.CRITICAL)], 0, POLICY, T0
+    )
 
     assert state.stage is CaseStage.WARNED
     assert _types(effects) == [EventType.ALERT_RECEIVED, EventType.STAGE_CHANGED]
@@ -45,19 +47,19 @@ def test_critical_alert_warns_restricts_and_asks_for_warning_notice() -> None:
 
 
 def test_sent_warning_starts_the_kyc_wait() -> None:
-    state, _ = transitions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
+    state, _ = case_reactions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
 
-    state, effects = transitions.on_sent(state, "warning", _sent("warning"), None, LATER)
+    state, effects = case_reactions.on_sent(state, "warning", _sent("warning"), None, LATER)
 
     assert state.stage is CaseStage.AWAITING_KYC
     assert _types(effects) == [EventType.STAGE_CHANGED]  # the send recorded its own outcome
 
 
 def test_passed_kyc_restores_key_and_tells_owner() -> None:
-    state, _ = transitions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
+    state, _ = case_reactions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
     result = KycResult(passed=True, reference="r-1", actor="kyc", received_at=LATER)
 
-    state, effects = transitions.on_kyc(state, result, POLICY, LATER)
+    state, effects = case_reactions.on_kyc(state, result, POLICY, LATER)
 
     assert state.stage is CaseStage.PROBATION
     assert effects.measure is not None and effects.measure.measure is KeyMeasure.RESTORE
@@ -68,7 +70,7 @@ def test_kyc_result_outside_the_wait_is_only_recorded() -> None:
     state = with_alerts(new_case(), alert(1))
     result = KycResult(passed=False, reference="r-1", actor="kyc", received_at=LATER)
 
-    after, effects = transitions.on_kyc(state, result, POLICY, LATER)
+    after, effects = case_reactions.on_kyc(state, result, POLICY, LATER)
 
     assert after.stage is CaseStage.MONITORING
     assert _types(effects) == [EventType.KYC_RESULT]
@@ -76,13 +78,13 @@ def test_kyc_result_outside_the_wait_is_only_recorded() -> None:
 
 
 def test_expiry_closes_the_case_then_expires_the_key_and_tells_the_owner() -> None:
-    state, _ = transitions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
+    state, _ = case_reactions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
     deadline = state.kyc_deadline
     assert deadline is not None
-    state, _ = transitions.on_sent(state, "warning", _sent("warning"), None, LATER)
+    state, _ = case_reactions.on_sent(state, "warning", _sent("warning"), None, LATER)
 
-    state, expiring = transitions.on_time(state, deadline)
-    state, told = transitions.on_sent(state, "expiry", _sent("expiry"), None, deadline)
+    state, expiring = case_reactions.on_time(state, deadline)
+    state, told = case_reactions.on_sent(state, "expiry", _sent("expiry"), None, deadline)
 
     assert state.stage is CaseStage.EXPIRED
     assert _types(expiring) == [EventType.STAGE_CHANGED, EventType.CASE_CLOSED]
@@ -92,12 +94,12 @@ def test_expiry_closes_the_case_then_expires_the_key_and_tells_the_owner() -> No
 
 
 def test_reminders_fall_due_one_by_one() -> None:
-    state, _ = transitions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
-    state, _ = transitions.on_sent(state, "warning", _sent("warning"), None, LATER)
-    first = ladder.reminders(state)[0]
+    state, _ = case_reactions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
+    state, _ = case_reactions.on_sent(state, "warning", _sent("warning"), None, LATER)
+    first = stage_rules.reminders(state)[0]
 
-    state, effects = transitions.on_time(state, first.at)
-    again, nothing = transitions.on_time(state, first.at)
+    state, effects = case_reactions.on_time(state, first.at)
+    again, nothing = case_reactions.on_time(state, first.at)
 
     assert [n.notice_id for n in effects.notices] == [first.notice_id]
     assert nothing.notices == ()
@@ -108,7 +110,7 @@ def test_dismiss_unflags_key_and_closes_at_once() -> None:
     state = with_alerts(new_case(), alert(1))
     command = DismissInput(actor="kim", reason="market maker")
 
-    state, effects = transitions.on_action(state, OfficerAction.DISMISS, command, POLICY, LATER)
+    state, effects = case_reactions.on_action(state, OfficerAction.DISMISS, command, POLICY, LATER)
 
     assert state.stage is CaseStage.DISMISSED
     assert _types(effects) == [
@@ -121,7 +123,7 @@ def test_dismiss_unflags_key_and_closes_at_once() -> None:
 
 
 def test_alerts_after_a_dismissal_are_passed_on_and_leave_the_case_as_it_ended() -> None:
-    dismissed, _ = transitions.on_action(
+    dismissed, _ = case_reactions.on_action(
         with_alerts(new_case(), alert(1)),
         OfficerAction.DISMISS,
         DismissInput(actor="kim", reason="market maker"),
@@ -129,9 +131,9 @@ def test_alerts_after_a_dismissal_are_passed_on_and_leave_the_case_as_it_ended()
         LATER,
     )
 
-    state, effects = transitions.on_alerts(dismissed, [alert(2)], 1, POLICY, LATER)
+    state, effects = case_reactions.on_alerts(dismissed, [alert(2)], 1, POLICY, LATER)
 
-    assert ladder.passes_alerts_on(dismissed)
+    assert stage_rules.passes_alerts_on(dismissed)
     assert (state.stage, state.alerts.count, state.alerts.duplicates) == (
         CaseStage.DISMISSED,
         1,
@@ -143,7 +145,7 @@ def test_alerts_after_a_dismissal_are_passed_on_and_leave_the_case_as_it_ended()
 
 
 def test_alerts_after_an_expiry_stay_on_the_case_that_expired_the_key() -> None:
-    expired, _ = transitions.on_action(
+    expired, _ = case_reactions.on_action(
         with_alerts(new_case(), alert(1)),
         OfficerAction.EXPIRE_NOW,
         ExpireNowInput(actor="kim", reason="lent to a bot"),
@@ -151,17 +153,17 @@ def test_alerts_after_an_expiry_stay_on_the_case_that_expired_the_key() -> None:
         LATER,
     )
 
-    state, effects = transitions.on_alerts(expired, [alert(2)], 0, POLICY, LATER)
+    state, effects = case_reactions.on_alerts(expired, [alert(2)], 0, POLICY, LATER)
 
-    assert not ladder.passes_alerts_on(expired)
+    assert not stage_rules.passes_alerts_on(expired)
     assert (state.stage, state.alerts.count) == (CaseStage.EXPIRED, 2)
     assert _types(effects) == [EventType.ALERT_RECEIVED]
     assert effects.measure is None and effects.notices == ()
 
 
 def test_later_measure_wins_when_effects_combine() -> None:
-    opening = transitions.on_open(new_case())
-    _, dismissal = transitions.on_action(
+    opening = case_reactions.on_open(new_case())
+    _, dismissal = case_reactions.on_action(
         with_alerts(new_case(), alert(1)),
         OfficerAction.DISMISS,
         DismissInput(actor="kim", reason="r"),
@@ -176,8 +178,8 @@ def test_later_measure_wins_when_effects_combine() -> None:
 
 
 def test_delivery_report_advances_status_once() -> None:
-    state, _ = transitions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
-    state, _ = transitions.on_sent(state, "warning", _sent("warning"), None, LATER)
+    state, _ = case_reactions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
+    state, _ = case_reactions.on_sent(state, "warning", _sent("warning"), None, LATER)
     report = DeliveryEvent(
         notice_id="warning",
         channel=Channel.SMS,
@@ -186,8 +188,8 @@ def test_delivery_report_advances_status_once() -> None:
         occurred_at=LATER,
     )
 
-    state, effects = transitions.on_delivery(state, report)
-    _, repeated = transitions.on_delivery(state, report)
+    state, effects = case_reactions.on_delivery(state, report)
+    _, repeated = case_reactions.on_delivery(state, report)
 
     assert _types(effects) == [EventType.NOTICE_DELIVERY]
     assert repeated.facts == ()

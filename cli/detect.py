@@ -101,12 +101,10 @@ async def run_backtest(
 ) -> Backtest:
     """Count what the sweeps have not, then every enabled detector over [first, last]."""
     from activities.detection_runs import chunks, detect, windows_of
-    from store.core_work import CoreWork
-    from store.engine import make_engine, make_sessionmaker
+    from store.engine import open_store
     from store.sweep_state import count_new_rows
 
-    engine = make_engine(database_url)
-    work = CoreWork(make_sessionmaker(engine))
+    store = open_store(database_url)
     result = Backtest()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     try:
@@ -114,7 +112,7 @@ async def run_backtest(
             counting = bar.add_task("counting new access-log rows", total=None)
             settled = last - policy.detection.settle
             while True:
-                counted = await work.write(
+                counted = await store.bulk(
                     lambda c: count_new_rows(
                         c,
                         max_rows=policy.detection.max_rows_per_ingest,
@@ -130,13 +128,13 @@ async def run_backtest(
                 pieces = list(chunks(windows_of(policy, name, first, last)))
                 task = bar.add_task(name, total=len(pieces))
                 for piece in pieces:
-                    found = await work.read(
+                    found = await store.scan(
                         partial(detect, policy=policy, name=name, windows=piece)
                     )
                     result.hits += [h for h in found if h.window_end > first]
                     bar.advance(task)
     finally:
-        await engine.dispose()
+        await store.close()
     return result
 
 

@@ -10,12 +10,12 @@ import typer
 from rich.console import Console
 
 from api.auth import Role
+from cli.detect import detect_app
+from cli.http import ApiError, KeycaseApi
+from cli.render import audit_table, case_panel, cases_table
 from config.settings import Settings
 from domain.alerts import AlertKind, Severity
 from domain.stages import CaseStage
-from worker.detect import detect_app
-from worker.http import ApiError, KeycaseApi
-from worker.render import audit_table, case_panel, cases_table
 
 app = typer.Typer(
     help="keycase: DAXA API-key enforcement cases on Temporal.",
@@ -35,7 +35,7 @@ def up(
     ] = False,
 ) -> None:
     """Start Temporal (dev server + UI), migrations, the worker and the API; Ctrl-C stops all."""
-    from worker.stack import run_stack
+    from local_stack.stack import run_stack
 
     raise typer.Exit(run_stack(Settings(), demo=demo))
 
@@ -154,7 +154,7 @@ def audit_verify() -> None:
 def demo() -> None:
     """Register accounts and keys on the five DAXA exchanges and raise a spread of alerts
     (against a running stack; `keycase up --demo` starts one with the fast demo policy)."""
-    from worker.demo import run_demo
+    from cli.demo import run_demo
 
     with KeycaseApi.from_settings(Settings()) as client:
         run_demo(client, console)
