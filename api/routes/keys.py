@@ -83,6 +83,14 @@ async def authorize_use(
     One read, no write lock: the log row is queued and committed in a batch afterwards.
     """
     view = await store.read(lambda c: key_view(c, key_id))
-    decision, entry = decide_access(view, key_id, body.ip, body.permission, datetime.now(UTC))
+    decision, entry = decide_access(
+        view,
+        key_id,
+        body.ip,
+        body.permission,
+        datetime.now(UTC),
+        body.user_agent,
+        body.tls_fingerprint,
+    )
     store.log_access(entry)
     return AuthorizeOut(allowed=decision.allowed, reason=decision.reason.value)
