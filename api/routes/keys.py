@@ -97,6 +97,14 @@ async def authorize_use(
     view = await store.read(lambda c: key_view(c, key_id))
     if view is not None and not sees(caller, view.exchange):
         view = None  # another exchange's key: answered and logged as an unknown one
-    decision, entry = decide_access(view, key_id, body.ip, body.permission, datetime.now(UTC))
+    decision, entry = decide_access(
+        view,
+        key_id,
+        body.ip,
+        body.permission,
+        datetime.now(UTC),
+        body.user_agent,
+        body.tls_fingerprint,
+    )
     store.log_access(entry)
     return AuthorizeOut(allowed=decision.allowed, reason=decision.reason.value)

@@ -29,8 +29,9 @@ async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> N
         "flood",
         "scale",
         "hostile callbacks",
+        "detection",
     }
-    assert len(SCENARIOS) == 8
+    assert len(SCENARIOS) == 9
     assert all(not math.isnan(f.value) and f.value >= 0 for f in report.figures)
     checks = {(f.scenario, f.name): f for f in report.figures}
     assert checks[("case cost", "cases ending EXPIRED")].ok
