@@ -12,6 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.auth import TokenTable, generate_tokens
 from api.errors import install_error_handlers
+from api.feed_head import FeedHead
 from api.intake import AlertsInFlight
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.routes import include_routes
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings.effective_database_url)
         app.state.alerts_in_flight = AlertsInFlight()
+        app.state.feed_head = FeedHead(app.state.store)
         # Lazy: the API comes up even while Temporal is still starting; calls made
         # before it is reachable answer 503 instead of the process crashing.
         app.state.temporal_client = await Client.connect(
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.feed_head.close()
             await app.state.store.close()  # commits the queued access log first
 
     app = FastAPI(

@@ -22,6 +22,9 @@ class GatewayReason(StrEnum):
     IP_NOT_WHITELISTED = "ip_not_whitelisted"
     PERMISSION_RESTRICTED = "permission_restricted"
     ALLOWED = "allowed"
+    # Only a gateway client deciding from its replica: it lost keycase's change feed for
+    # longer than its staleness bound, so it denies rather than trust an old copy.
+    REPLICA_STALE = "replica_stale"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from domain.registry import (
     usable_permissions,
 )
 from store.accounts import get_account
+from store.key_changes import record_change
 from store.models import ApiKey
 
 
@@ -119,6 +120,7 @@ def register_key(
         )
         .returning(*_RECORD)
     ).one()
+    record_change(connection, key_id, now)
     return _record(row)
 
 
@@ -139,10 +141,13 @@ def replace_allowed_ips(
     check_whitelist_change(key_id, KeyStatus(key.status))
     if key.allowed_ips == whitelist:
         return _record(key)
+    now = now or datetime.now(UTC)
     changed = (
         update(ApiKey)
         .where(ApiKey.key_id == key_id)
-        .values(allowed_ips=whitelist, updated_at=now or datetime.now(UTC))
+        .values(allowed_ips=whitelist, updated_at=now)
         .returning(*_RECORD)
     )
-    return _record(connection.execute(changed).one())
+    record = _record(connection.execute(changed).one())
+    record_change(connection, key_id, now)
+    return record

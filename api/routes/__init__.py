@@ -3,10 +3,11 @@
 from fastapi import FastAPI
 
 from api import webhooks
-from api.routes import accounts, alerts, audit, case_actions, cases, keys
+from api.routes import accounts, alerts, audit, case_actions, cases, gateway_feed, keys
 
 
 def include_routes(app: FastAPI) -> None:
     """Mount every router on `app`."""
-    for module in (accounts, keys, alerts, cases, case_actions, audit, webhooks):
+    # gateway_feed before keys: /v1/keys/changes is not a key id.
+    for module in (accounts, gateway_feed, keys, alerts, cases, case_actions, audit, webhooks):
         app.include_router(module.router)
