@@ -24,11 +24,10 @@ def record_report(
     if connection.scalar(seen) is not None:
         return False
     key_ids = {d["key_id"] for d in decisions}
-    owners = dict(
-        connection.execute(
-            select(ApiKey.key_id, ApiKey.account_id).where(ApiKey.key_id.in_(key_ids))
-        ).tuples()
-    )
+    query = select(ApiKey.key_id, ApiKey.account_id).where(ApiKey.key_id.in_(key_ids))
+    owners: dict[str, str] = {
+        key_id: account_id for key_id, account_id in connection.execute(query)
+    }
     record_access(connection, [{**d, "account_id": owners.get(d["key_id"])} for d in decisions])
     connection.execute(
         insert(AccessReport).values(batch_id=batch_id, decisions=len(decisions), received_at=now)
