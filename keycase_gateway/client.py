@@ -11,7 +11,7 @@ from domain.gateway import GatewayDecision
 from domain.keys import Permission
 from keycase_gateway.feed import follow
 from keycase_gateway.replica import Replica
-from keycase_gateway.reports import report, send_batch
+from keycase_gateway.reports import Reporter
 
 
 class GatewayClient:
@@ -40,6 +40,7 @@ class GatewayClient:
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._caught_up = asyncio.Event()
+        self._reporter = Reporter(self._report_http, self.replica)
 
     def decide(
         self, key_id: str, ip: str, permission: Permission, now: datetime | None = None
@@ -54,9 +55,7 @@ class GatewayClient:
             asyncio.create_task(
                 follow(self._feed_http, self.replica, wait, self._caught_up), name="keycase-feed"
             ),
-            asyncio.create_task(
-                report(self._report_http, self.replica, self._report_every), name="keycase-report"
-            ),
+            asyncio.create_task(self._reporter.run(self._report_every), name="keycase-report"),
         ]
 
     async def wait_caught_up(self, seconds: float) -> None:
@@ -72,7 +71,7 @@ class GatewayClient:
                 await task
         with suppress(TimeoutError):
             async with asyncio.timeout(report_timeout):
-                while await send_batch(self._report_http, self.replica):
+                while await self._reporter.send():
                     pass
         await self._feed_http.aclose()
         await self._report_http.aclose()

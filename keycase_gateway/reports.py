@@ -26,36 +26,48 @@ def _decision(decided: Decided) -> dict[str, Any]:
     }
 
 
-async def send_batch(http: httpx.AsyncClient, replica: Replica) -> int:
-    """Take up to MAX_BATCH queued decisions off the replica and report them; how many.
+class Reporter:
+    """Sends a replica's decisions, one batch at a time, each until keycase has it.
 
-    The batch keeps its id until keycase has answered, so a resend after a lost answer is
-    recorded once; decisions made meanwhile queue behind it.
+    The batch being sent keeps its id until keycase has answered, also across a cancelled
+    send (the next `send` resends it), so a resend after a lost answer is recorded once.
     """
-    count = min(MAX_BATCH, len(replica.unreported))
-    if not count:
-        return 0
-    batch = [_decision(replica.unreported.popleft()) for _ in range(count)]
-    body = {"batch_id": uuid.uuid4().hex, "decisions": batch}
-    while True:
-        try:
-            response = await http.post("/v1/access-reports", json=body, timeout=10.0)
-            response.raise_for_status()
-            return count
-        except httpx.HTTPStatusError as error:
-            if error.response.status_code < 500:
-                # Resending cannot make it acceptable; keep the rest flowing.
-                log.error("keycase refused %d reported decisions: %s", count, error)
-                return count
-            log.warning("decision report failed; resending", exc_info=True)
-        except httpx.HTTPError:
-            log.warning("decision report failed; resending", exc_info=True)
-        await asyncio.sleep(1.0)
 
+    def __init__(self, http: httpx.AsyncClient, replica: Replica) -> None:
+        self._http = http
+        self._replica = replica
+        self._batch: dict[str, Any] | None = None
 
-async def report(http: httpx.AsyncClient, replica: Replica, interval: float) -> None:
-    """Report decisions every `interval` seconds until cancelled."""
-    while True:
-        await asyncio.sleep(interval)
-        while await send_batch(http, replica) == MAX_BATCH:
-            pass
+    async def send(self) -> int:
+        """Report the batch in hand, or the next from the queue; how many decisions it held."""
+        if self._batch is None:
+            queued = self._replica.unreported
+            count = min(MAX_BATCH, len(queued))
+            if not count:
+                return 0
+            decisions = [_decision(queued.popleft()) for _ in range(count)]
+            self._batch = {"batch_id": uuid.uuid4().hex, "decisions": decisions}
+        count = len(self._batch["decisions"])
+        while True:
+            try:
+                response = await self._http.post("/v1/access-reports", json=self._batch, timeout=10)
+                response.raise_for_status()
+                break
+            except httpx.HTTPStatusError as error:
+                if error.response.status_code < 500:
+                    # Resending cannot make it acceptable; keep the rest flowing.
+                    log.error("keycase refused %d reported decisions: %s", count, error)
+                    break
+                log.warning("decision report failed; resending", exc_info=True)
+            except httpx.HTTPError:
+                log.warning("decision report failed; resending", exc_info=True)
+            await asyncio.sleep(1.0)
+        self._batch = None
+        return count
+
+    async def run(self, interval: float) -> None:
+        """Report decisions every `interval` seconds until cancelled."""
+        while True:
+            await asyncio.sleep(interval)
+            while await self.send() == MAX_BATCH:
+                pass
