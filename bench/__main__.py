@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import cases, http_paths
+from bench import cases, http_paths, replicas
 from bench.figures import Report
 from bench.processes import bench_stack
 from bench.stack import BenchStack
@@ -33,11 +33,12 @@ class Size:
     flood_alerts: int
     flood_keys: int
     scale_cases: int
+    replica_keys: int
 
 
 SIZES = {
-    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20),
-    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000),
+    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 10),
+    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 200),
 }
 
 Scenario = Callable[[BenchStack, Report, Size], Awaitable[None]]
@@ -46,6 +47,7 @@ SCENARIOS: dict[str, Scenario] = {
     "time-to-act": lambda s, r, z: http_paths.time_to_act(s, r, z.act_alerts),
     "intake": lambda s, r, z: http_paths.intake(s, r, z.intake_alerts, z.intake_keys),
     "gateway": lambda s, r, z: http_paths.gateway(s, r, z.gateway_requests, z.gateway_seconds),
+    "gateway-replica": lambda s, r, z: replicas.replicas(s, r, z.replica_keys),
     "flood": lambda s, r, z: cases.flood(s, r, z.flood_alerts, z.flood_keys),
     "scale": lambda s, r, z: cases.scale(s, r, z.scale_cases),
 }
