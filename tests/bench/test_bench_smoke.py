@@ -19,11 +19,23 @@ async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> N
     report = await run(SIZES["smoke"], [], tmp_path)
 
     scenarios = {f.scenario for f in report.figures}
-    assert scenarios == {"case cost", "time to act", "alert intake", "gateway", "flood", "scale"}
-    assert len(SCENARIOS) == 6
-    assert all(not math.isnan(f.value) and f.value >= 0 for f in report.figures)
+    assert scenarios == {
+        "case cost",
+        "time to act",
+        "alert intake",
+        "gateway",
+        "gateway replica",
+        "flood",
+        "scale",
+    }
+    assert len(SCENARIOS) == 7
+    assert all(not math.isnan(f.value) for f in report.figures)
+    signed = {"history events, case - same-shape"}  # a difference: either sign is a result
+    assert all(f.value >= 0 for f in report.figures if f.name not in signed)
     checks = {(f.scenario, f.name): f for f in report.figures}
     assert checks[("case cost", "cases ending EXPIRED")].ok
     assert checks[("flood", "alerts in the audit log")].ok
     assert checks[("flood", "open cases")].ok
     assert checks[("scale", "open cases held")].ok
+    held = checks[("gateway replica", "changes held by every replica")]
+    assert held.unit == f"of {held.value:.0f}"
