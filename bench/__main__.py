@@ -1,8 +1,10 @@
 """`python -m bench [--size smoke|full] [--only NAME ...]`: keycase's benchmarks.
 
-Starts the local stack as separate processes (Temporal dev server, one worker, the API;
-notices through the real SDKs to local fake providers) on free ports in a temporary
-folder, runs the scenarios in order and prints every figure next to its baseline.
+For each store, starts the local stack as separate processes (Temporal dev server, one
+worker, the API; notices through the real SDKs to local fake providers) on free ports in a
+temporary folder and runs the scenarios in order; then prints every figure next to its
+baseline. With a PostgreSQL URL (--database-url or KEYCASE_BENCH_DATABASE_URL) the suite
+runs on SQLite, then on PostgreSQL, and the table has a column for each.
 """
 
 import argparse
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import cases, http_paths, replicas
-from bench.figures import Report
+from bench.figures import Report, print_side_by_side
 from bench.processes import bench_stack
 from bench.stack import BenchStack
 
@@ -73,14 +75,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--database-url",
         default=os.environ.get("KEYCASE_BENCH_DATABASE_URL"),
-        help="store for the stack (e.g. postgresql+psycopg://...); default: SQLite file",
+        help="a PostgreSQL store (postgresql+psycopg://...): the suite runs on SQLite, then on it",
     )
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="keycase-bench-") as tmp:
-        report = asyncio.run(run(SIZES[args.size], args.only, Path(tmp), args.database_url))
+    stores = {"SQLite": None}
+    if args.database_url:
+        stores["PostgreSQL"] = args.database_url
+    reports: dict[str, Report] = {}
+    for store, url in stores.items():
+        print(f"=== {store} store", flush=True)
+        with tempfile.TemporaryDirectory(prefix="keycase-bench-") as tmp:
+            reports[store] = asyncio.run(run(SIZES[args.size], args.only, Path(tmp), url))
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    store = "PostgreSQL" if args.database_url else "SQLite"
-    report.print(f"keycase benchmarks ({args.size}, {store} store) on {machine}")
+    title = f"keycase benchmarks ({args.size}, {' and '.join(stores)}) on {machine}"
+    print_side_by_side(title, reports)
 
 
 if __name__ == "__main__":
