@@ -40,6 +40,11 @@ from store.port import Store
 STALE_CLAIM = timedelta(seconds=60)  # longer than any signal-with-start with its retries
 CLAIM_WAIT_SECONDS = 10.0  # how long a repeat waits for the first delivery to settle
 _POLL_SECONDS = 0.05
+# Beyond this many alerts being handed over at once, this process is past the case engine's
+# capacity: it answers 503 with Retry-After at once rather than queue into a timeout.
+MAX_IN_FLIGHT = 256
+HANDOVER_TIMEOUT = timedelta(seconds=5)  # a signal-with-start slower than this answers 503
+RETRY_AFTER = {"Retry-After": "1"}
 
 
 class AlertsInFlight:
@@ -50,8 +55,9 @@ class AlertsInFlight:
     a repeat sent to another API process still meets the claim in the store.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_IN_FLIGHT) -> None:
         self._answers: dict[str, asyncio.Future[AlertAccepted | None]] = {}
+        self._limit = limit
 
     async def take(
         self, alert: Alert, task_queue: str, store: Store, client: Client
@@ -66,6 +72,8 @@ class AlertsInFlight:
             if answer is not None:
                 return AlertAccepted(case_id=answer.case_id, status=AlertStatus.DUPLICATE)
             return await take_alert(alert, task_queue, store, client)
+        if len(self._answers) >= self._limit:
+            raise ApiError(503, "intake_busy", "too many alerts in flight; retry", RETRY_AFTER)
         mine = self._answers[alert.alert_id] = asyncio.get_running_loop().create_future()
         answer = None
         try:
@@ -126,7 +134,10 @@ async def _claim(alert: Alert, store: Store) -> IntakeRecord | None:
             return None
         if loop.time() > give_up:
             raise ApiError(
-                503, "alert_in_progress", f"alert {alert.alert_id} is being taken in; retry"
+                503,
+                "alert_in_progress",
+                f"alert {alert.alert_id} is being taken in; retry",
+                RETRY_AFTER,
             )
         await asyncio.sleep(_POLL_SECONDS)
 
@@ -153,6 +164,7 @@ async def signal_with_start(alert: Alert, task_queue: str, client: Client) -> tu
         start_signal=SignalName.ALERT,
         start_signal_args=[alert],
         static_summary=case_summary(alert.key_id, alert.exchange),
+        rpc_timeout=HANDOVER_TIMEOUT,
     )
     run_id = handle.result_run_id
     assert run_id is not None  # the server always names the run that took the signal
