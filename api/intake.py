@@ -17,6 +17,7 @@ it in memory (`AlertsInFlight`). Which alerts a key refuses is `domain.intake.re
 """
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -31,11 +32,15 @@ from api.schemas import AlertAccepted, AlertStatus
 from api.visibility import held_case
 from domain.alerts import Alert
 from domain.case import KeyCaseInput, case_summary
+from domain.first_measure import opening_measure
 from domain.ids import WORKFLOW_TYPE, case_id_for, case_workflow_id
 from domain.intake import KeyOwner, refusal
 from domain.messages import SignalName
 from store.intake import AlertIntake, IntakeRecord
+from store.measures import apply_measure
 from store.port import Store
+
+log = logging.getLogger(__name__)
 
 STALE_CLAIM = timedelta(seconds=60)  # longer than any signal-with-start with its retries
 CLAIM_WAIT_SECONDS = 10.0  # how long a repeat waits for the first delivery to settle
@@ -111,7 +116,7 @@ async def take_alert(alert: Alert, task_queue: str, store: Store, client: Client
         raise
     now = datetime.now(UTC)
     record = await store.write(
-        lambda c: AlertIntake(c).settle(alert.alert_id, alert.key_id, case_id, now)
+        partial(_settle, alert=alert, case_id=case_id, opened=started, now=now)
     )
     if record.case_id != case_id:  # our claim was taken over and settled first
         return _duplicate(record)
@@ -140,6 +145,20 @@ async def _claim(alert: Alert, store: Store) -> IntakeRecord | None:
                 RETRY_AFTER,
             )
         await asyncio.sleep(_POLL_SECONDS)
+
+
+def _settle(
+    connection: Connection, alert: Alert, case_id: str, opened: bool, now: datetime
+) -> IntakeRecord:
+    """Settle the claim; for a case this alert opened, flag its key at once as well."""
+    record = AlertIntake(connection).settle(alert.alert_id, alert.key_id, case_id, now)
+    if opened and record.case_id == case_id:
+        try:
+            with connection.begin_nested():
+                apply_measure(connection, opening_measure(case_id, alert.key_id, now), now)
+        except Exception:  # the case's first turn applies it anyway; the alert is in
+            log.warning("first measure for %s left to its case", case_id, exc_info=True)
+    return record
 
 
 def _claim_id(

@@ -36,17 +36,21 @@ class Size:
     flood_keys: int
     scale_cases: int
     replica_keys: int
+    act_burst: int
 
 
 SIZES = {
-    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 10),
-    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 200),
+    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 10, 20),
+    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 200, 200),
 }
 
 Scenario = Callable[[BenchStack, Report, Size], Awaitable[None]]
 SCENARIOS: dict[str, Scenario] = {
     "case-cost": lambda s, r, z: cases.case_cost(s, r, z.cases),
     "time-to-act": lambda s, r, z: http_paths.time_to_act(s, r, z.act_alerts),
+    "time-to-act-loaded": lambda s, r, z: http_paths.time_to_act(
+        s, r, z.act_alerts, burst=z.act_burst
+    ),
     "intake": lambda s, r, z: http_paths.intake(s, r, z.intake_alerts, z.intake_keys),
     "gateway": lambda s, r, z: http_paths.gateway(s, r, z.gateway_requests, z.gateway_seconds),
     "gateway-replica": lambda s, r, z: replicas.replicas(s, r, z.replica_keys),

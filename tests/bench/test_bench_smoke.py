@@ -22,13 +22,14 @@ async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> N
     assert scenarios == {
         "case cost",
         "time to act",
+        "time to act under load",
         "alert intake",
         "gateway",
         "gateway replica",
         "flood",
         "scale",
     }
-    assert len(SCENARIOS) == 7
+    assert len(SCENARIOS) == 8
     assert all(not math.isnan(f.value) for f in report.figures)
     signed = {"history events, case - same-shape"}  # a difference: either sign is a result
     assert all(f.value >= 0 for f in report.figures if f.name not in signed)
