@@ -1,26 +1,12 @@
 """The ladder policy: read once when the worker starts, handed to each new case."""
 
-from importlib import resources
-from pathlib import Path
-
 from temporalio import activity
 
+from config.policy_file import read_policy_file
 from domain.activity_io import ActivityName
-from domain.policy import LadderPolicy, LoadPolicyInput, LoadPolicyResult, PolicyError, parse_policy
+from domain.policy import LadderPolicy, LoadPolicyInput, LoadPolicyResult
 
-DEFAULT_POLICY = "policy.toml"  # shipped as package data of `config`
-
-
-def read_policy_file(path: Path | None) -> LadderPolicy:
-    """The policy in `path` (KEYCASE_POLICY_FILE) or the shipped default; PolicyError if bad."""
-    if path is None:
-        text = resources.files("config").joinpath(DEFAULT_POLICY).read_text(encoding="utf-8")
-        return parse_policy(text, f"config/{DEFAULT_POLICY} (default)")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise PolicyError(f"policy {path}: cannot be read: {error.strerror or error}") from error
-    return parse_policy(text, str(path))
+__all__ = ["PolicyActivities", "read_policy_file"]
 
 
 class PolicyActivities:

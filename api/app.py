@@ -11,11 +11,14 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.auth import TokenTable, generate_tokens
-from api.errors import install_error_handlers
+from api.authn import Authentication
+from api.cursors import Cursors
+from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.feed_head import FeedHead
 from api.intake import AlertsInFlight
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.routes import include_routes
+from config.policy_file import read_policy_file
 from config.settings import Settings
 from store.engine import open_store
 
@@ -25,7 +28,8 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API; Temporal and the store are connected when the app starts."""
     settings = settings or Settings()
-    tokens = _token_table(settings)
+    spec = _token_spec(settings)
+    tokens = TokenTable.parse(spec)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,19 +58,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="DAXA API-key enforcement cases",
         version="1",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
-    app.state.tokens = tokens
+    # The same file the worker reads; a bad one stops the API at start, not at a request.
+    app.state.policy = read_policy_file(settings.policy_file)
+    app.state.cursors = Cursors.from_token_spec(spec)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(Authentication, tokens=tokens)  # added last: runs first
     include_routes(app)
     return app
 
 
-def _token_table(settings: Settings) -> TokenTable:
+def _token_spec(settings: Settings) -> str:
     if settings.api_tokens is not None:
-        return TokenTable.parse(settings.api_tokens.get_secret_value())
+        return settings.api_tokens.get_secret_value()
     spec = generate_tokens()
     # Shown once, so a newcomer can call the API; set KEYCASE_API_TOKENS to keep them.
     print(f"KEYCASE_API_TOKENS not set; generated for this process:\n  {spec}", file=sys.stderr)
-    return TokenTable.parse(spec)
+    return spec

@@ -7,9 +7,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
-from api.auth import Principal, Role, TokenTable
+from api.auth import Principal, Role
+from api.cursors import Cursors
 from api.errors import ApiError
 from config.settings import Settings
+from domain.policy import LadderPolicy, WhitelistPolicy
 from store.port import Store
 
 _bearer = HTTPBearer(auto_error=False, description="`KEYCASE_API_TOKENS` token")
@@ -21,16 +23,14 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
     async def principal(
         request: Request,
+        # Documents the scheme in the OpenAPI; the token was checked by api.authn already.
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        if credentials is None:
+        found: Principal | None = getattr(request.state, "principal", None)
+        if found is None:
             raise ApiError(
                 401, "unauthorized", "bearer token required", {"WWW-Authenticate": "Bearer"}
             )
-        tokens: TokenTable = request.app.state.tokens
-        found = tokens.principal_for(credentials.credentials)
-        if found is None:
-            raise ApiError(401, "unauthorized", "unknown token", {"WWW-Authenticate": "Bearer"})
         if found.role not in allowed:
             needed = " or ".join(sorted(r.value for r in allowed))
             raise ApiError(403, "forbidden", f"this needs the {needed} role")
@@ -59,6 +59,16 @@ async def _store(request: Request) -> Store:
     return store
 
 
+async def _whitelist(request: Request) -> WhitelistPolicy:
+    policy: LadderPolicy = request.app.state.policy
+    return policy.whitelist
+
+
+async def _cursors(request: Request) -> Cursors:
+    cursors: Cursors = request.app.state.cursors
+    return cursors
+
+
 async def _temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal_client
     return client
@@ -68,3 +78,6 @@ AppSettings = Annotated[Settings, Depends(_settings)]
 # The process's one store: a route's write has committed before its response is sent.
 StoreDep = Annotated[Store, Depends(_store)]
 TemporalClient = Annotated[Client, Depends(_temporal)]
+PageCursors = Annotated[Cursors, Depends(_cursors)]
+# How wide a block new whitelist entries may name (the policy file's [whitelist]).
+WhitelistLimits = Annotated[WhitelistPolicy, Depends(_whitelist)]

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
@@ -28,6 +29,47 @@ _STATUS_CODES = {
 }
 _MAX_DETAILS = 20
 _CONNECT_FAILED = "Failed client connect"
+
+
+class ErrorDetail(BaseModel):
+    """One problem of a request that failed validation."""
+
+    location: str
+    message: str
+
+
+class ErrorInfo(BaseModel):
+    """What went wrong: a stable code and a message for people."""
+
+    code: str
+    message: str
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorOut(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorInfo
+
+
+# Documented on every operation, so that clients (and the schema fuzzing) know the shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": code.replace("_", " ")}
+    for status, code in {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
+        422: "validation_error",
+        500: "internal_error",
+        502: "temporal_error",
+        503: "unavailable",
+    }.items()
+}
 
 
 class ApiError(StarletteHTTPException):

@@ -12,7 +12,11 @@ from domain.network import MAX_TEXT_LENGTH
 from domain.officer import OfficerId
 from domain.stages import CaseStage
 
-Reason = Annotated[str, Field(min_length=1, max_length=500)]
+SQL_INT_MAX = 2**63 - 1  # the largest INTEGER both stores (SQLite, PostgreSQL BIGINT) hold
+
+# Free text must say something: whitespace only is refused here (422), not by the case (409).
+_SAYS_SOMETHING = r"\S"
+Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=_SAYS_SOMETHING)]
 
 
 class Body(BaseModel):
@@ -114,7 +118,7 @@ class KycIn(Body):
     """The KYC provider's verdict on a case's re-verification."""
 
     passed: StrictBool
-    reference: str = Field(min_length=1, max_length=128)
+    reference: str = Field(min_length=1, max_length=128, pattern=_SAYS_SOMETHING)
 
 
 class KycAccepted(Body):
@@ -140,4 +144,4 @@ class AssignIn(ActionIn):
 
 
 class NoteIn(ActionIn):
-    text: str = Field(min_length=1, max_length=2000)
+    text: str = Field(min_length=1, max_length=2000, pattern=_SAYS_SOMETHING)

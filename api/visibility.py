@@ -1,12 +1,11 @@
 """Listing cases through Temporal visibility (the same search attributes officers filter by)."""
 
-import base64
-import binascii
+from datetime import timedelta
 from typing import TypeVar
 
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
-from api.errors import ApiError
+from api.cursors import Cursors
 from api.schemas import CaseFilter, CasePage, CaseSummary
 from domain.alerts import Severity
 from domain.ids import WORKFLOW_ID_PREFIX, WORKFLOW_TYPE, case_id_for
@@ -22,6 +21,7 @@ from domain.search_attributes import (
 from domain.stages import CaseStage
 
 _E = TypeVar("_E", CaseStage, Severity)
+LIST_TIMEOUT = timedelta(seconds=10)
 
 
 def visibility_query(case_filter: CaseFilter) -> str:
@@ -44,18 +44,20 @@ def visibility_query(case_filter: CaseFilter) -> str:
     return " AND ".join(clauses)
 
 
-async def list_cases(client: Client, case_filter: CaseFilter) -> CasePage:
+async def list_cases(client: Client, case_filter: CaseFilter, cursors: Cursors) -> CasePage:
     """One page of cases matching the filter, newest first, with a cursor for the next."""
+    token = cursors.read(case_filter.cursor) if case_filter.cursor is not None else None
     executions = client.list_workflows(
         visibility_query(case_filter),
         page_size=case_filter.limit,
-        next_page_token=_decode_cursor(case_filter.cursor),
+        next_page_token=token,
+        rpc_timeout=LIST_TIMEOUT,
     )
     await executions.fetch_next_page()
     token = executions.next_page_token
     return CasePage(
         cases=[_summary(execution) for execution in executions.current_page or []],
-        next_cursor=base64.urlsafe_b64encode(token).decode() if token else None,
+        next_cursor=cursors.issue(token) if token else None,
     )
 
 
@@ -91,12 +93,3 @@ def _enum(kind: type[_E], value: str | None) -> _E | None:
         return kind(value) if value is not None else None
     except ValueError:
         return None  # written by a newer or older version: show the case without it
-
-
-def _decode_cursor(cursor: str | None) -> bytes | None:
-    if cursor is None:
-        return None
-    try:
-        return base64.urlsafe_b64decode(cursor.encode())
-    except (binascii.Error, ValueError):
-        raise ApiError(422, "validation_error", "cursor is not one this API returned") from None

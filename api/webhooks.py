@@ -1,19 +1,19 @@
 """Provider delivery events: SendGrid's signed event webhook and Twilio's status callbacks.
 
 Each request is verified with the provider SDK's own validator over the exact bytes (SendGrid)
-or the exact public URL and parameters (Twilio) before anything is read from it. Events are
+or the exact public URL and parameters (Twilio) before anything is read from it; both bodies
+are bounded first (`api.limits`, `api.provider_events`), and SendGrid's large batches are
+verified and parsed in a thread, so a hostile request never stalls the event loop. Events are
 deduplicated on their ids in the database, advance the outbox only forward, and reach the case
-as `delivery_event` signals. The signals go out, from a read, before the events are recorded: if
-Temporal is unavailable the request fails with 503, nothing is recorded, and the provider sends it
-again (a case ignores a repeated report: a channel's status only moves forward).
+as `delivery_event` signals with every contact in the provider's text masked (the raw text
+stays in the outbox). The signals go out, from a read, before the events are recorded: if
+Temporal is unavailable the request fails with 503, nothing is recorded, and the provider sends
+it again (a case ignores a repeated report: a channel's status only moves forward).
 """
 
-import hashlib
-import json
-from dataclasses import dataclass, replace
+import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from sendgrid.helpers.eventwebhook import EventWebhook
@@ -22,11 +22,18 @@ from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
 
 from api.errors import ApiError
+from api.provider_events import (
+    BadEvents,
+    ProviderEvent,
+    read_sendgrid_batch,
+    twilio_event,
+    twilio_params,
+)
 from api.visibility import held_case
 from config.settings import Settings
 from domain.ids import case_workflow_id, key_id_of_case
+from domain.masking import mask_optional
 from domain.messages import DeliveryEvent, SignalName
-from domain.notices import DeliveryStatus
 from store.outbox import NotificationOutbox, OutboxEntry, moves
 from store.port import Store
 
@@ -35,33 +42,8 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 SENDGRID_SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 SENDGRID_TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 TWILIO_SIGNATURE = "X-Twilio-Signature"
-
-# Opens and clicks imply delivery; deferrals, unsubscribes and spam reports change nothing.
-_SENDGRID_STATUS = {
-    "processed": DeliveryStatus.SENT,
-    "delivered": DeliveryStatus.DELIVERED,
-    "open": DeliveryStatus.DELIVERED,
-    "click": DeliveryStatus.DELIVERED,
-    "bounce": DeliveryStatus.FAILED,
-    "dropped": DeliveryStatus.FAILED,
-}
-_TWILIO_STATUS = {
-    **dict.fromkeys(("queued", "accepted", "scheduled", "sending", "sent"), DeliveryStatus.SENT),
-    **dict.fromkeys(("delivered", "read"), DeliveryStatus.DELIVERED),
-    **dict.fromkeys(("undelivered", "failed", "canceled"), DeliveryStatus.FAILED),
-}
-
-
-@dataclass(frozen=True)
-class ProviderEvent:
-    """One provider event in keycase's terms."""
-
-    event_id: str
-    outbox_id: str | None
-    message_id: str | None
-    status: DeliveryStatus | None  # None: worth remembering, but it moves nothing
-    detail: str | None
-    occurred_at: datetime
+# Below this a body is verified and parsed in the event loop: a thread hop costs more.
+_INLINE_BYTES = 64 * 1024
 
 
 @router.post("/sendgrid", summary="SendGrid event webhook (ECDSA-signed)")
@@ -70,18 +52,20 @@ async def sendgrid_events(request: Request) -> dict[str, int]:
     settings: Settings = request.app.state.settings
     if not settings.sendgrid_webhook_public_key:
         raise ApiError(503, "webhook_not_configured", "no SendGrid webhook public key is set")
-    raw = await request.body()
     signature = request.headers.get(SENDGRID_SIGNATURE)
     timestamp = request.headers.get(SENDGRID_TIMESTAMP)
     if not signature or not timestamp:
         raise ApiError(401, "unsigned", "the SendGrid signature headers are missing")
-    if not _sendgrid_signed(settings.sendgrid_webhook_public_key, raw, signature, timestamp):
+    raw = await request.body()
+    key = settings.sendgrid_webhook_public_key
+    if len(raw) > _INLINE_BYTES:
+        signed, events = await asyncio.to_thread(_verify_sendgrid, key, raw, signature, timestamp)
+    else:
+        signed, events = _verify_sendgrid(key, raw, signature, timestamp)
+    if not signed:
         raise ApiError(401, "bad_signature", "the SendGrid signature does not match")
-    try:
-        batch = json.loads(raw)
-        events = [_sendgrid_event(item) for item in batch]
-    except (ValueError, TypeError, AttributeError) as error:
-        raise ApiError(400, "bad_request", "expected a JSON array of events") from error
+    if isinstance(events, BadEvents):
+        raise ApiError(400, "bad_request", str(events))
     return await _apply(request, "sendgrid", events)
 
 
@@ -91,59 +75,40 @@ async def twilio_status(request: Request) -> dict[str, int]:
     settings: Settings = request.app.state.settings
     if settings.twilio_auth_token is None:
         raise ApiError(503, "webhook_not_configured", "no Twilio auth token is set")
-    raw = await request.body()
     signature = request.headers.get(TWILIO_SIGNATURE)
     if not signature:
         raise ApiError(401, "unsigned", "the X-Twilio-Signature header is missing")
-    params = dict(parse_qsl(raw.decode(errors="replace"), keep_blank_values=True))
+    try:
+        params = twilio_params(await request.body())
+    except BadEvents as error:
+        raise ApiError(400, "bad_request", str(error)) from None
     # Twilio signs the URL it called: the public one, not the one this process sees.
     query = f"?{request.url.query}" if request.url.query else ""
     url = settings.public_base_url.rstrip("/") + request.url.path + query
     validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
     if not validator.validate(url, params, signature):
         raise ApiError(401, "bad_signature", "the Twilio signature does not match")
-    sid, status = params.get("MessageSid"), params.get("MessageStatus")
-    if not sid or not status:
-        raise ApiError(400, "bad_request", "MessageSid and MessageStatus are required")
-    event = ProviderEvent(
-        # One callback per status per message; Twilio's own retries repeat both.
-        event_id=f"{sid}:{status}",
-        outbox_id=_outbox_id(request.query_params.get("outbox_id")),
-        message_id=sid,
-        status=_TWILIO_STATUS.get(status),
-        detail=f"{status} (error {params['ErrorCode']})" if params.get("ErrorCode") else status,
-        occurred_at=datetime.now(UTC),
-    )
+    try:
+        event = twilio_event(params, request.query_params.get("outbox_id"))
+    except BadEvents as error:
+        raise ApiError(400, "bad_request", str(error)) from None
     return await _apply(request, "twilio", [event])
 
 
-def _sendgrid_signed(public_key: str, raw: bytes, signature: str, timestamp: str) -> bool:
+def _verify_sendgrid(
+    public_key: str, raw: bytes, signature: str, timestamp: str
+) -> tuple[bool, list[ProviderEvent] | BadEvents]:
+    """Whether the batch is signed, and then its events (or why they cannot be read)."""
     try:
-        return bool(EventWebhook(public_key).verify_signature(raw.decode(), signature, timestamp))
+        signed = bool(EventWebhook(public_key).verify_signature(raw.decode(), signature, timestamp))
     except (ValueError, TypeError, UnicodeDecodeError):  # malformed signature or key
-        return False
-
-
-def _sendgrid_event(item: dict[str, Any]) -> ProviderEvent:
-    kind = str(item["event"])
-    sg_message_id = item.get("sg_message_id")
-    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"))
-    detail = item.get("reason") or item.get("response") or kind
-    return ProviderEvent(
-        event_id=str(item.get("sg_event_id") or hashlib.sha256(canonical.encode()).hexdigest()),
-        outbox_id=_outbox_id(item.get("outbox_id")),
-        # Events carry "<X-Message-Id>.<suffix>"; the outbox keeps the X-Message-Id.
-        message_id=str(sg_message_id).split(".", 1)[0] if sg_message_id else None,
-        status=_SENDGRID_STATUS.get(kind),
-        detail=str(detail)[:200],
-        occurred_at=datetime.fromtimestamp(int(item.get("timestamp") or 0), UTC),
-    )
-
-
-def _outbox_id(value: object) -> str | None:
-    if isinstance(value, str) and value.startswith("ob_") and len(value) <= 40:
-        return value
-    return None  # not one of keycase's outbox ids
+        signed = False
+    if not signed:
+        return False, []
+    try:
+        return True, read_sendgrid_batch(raw)
+    except BadEvents as error:
+        return True, error
 
 
 async def _apply(request: Request, provider: str, events: list[ProviderEvent]) -> dict[str, int]:
@@ -213,7 +178,8 @@ async def _signal_case(client: Client, entry: OutboxEntry, event: ProviderEvent)
         channel=entry.channel,
         status=entry.status,
         outbox_id=entry.outbox_id,
-        detail=event.detail,
+        # The case's history and audit chain never see a contact; the outbox keeps the raw text.
+        detail=mask_optional(event.detail, entry.outbox_id, limit=200),
         occurred_at=event.occurred_at,
     )
     try:

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import cases, http_paths, replicas
+from bench import cases, faults, hostile, http_paths, replicas
 from bench.figures import Report, print_side_by_side
 from bench.processes import bench_stack
 from bench.stack import BenchStack
@@ -35,13 +35,16 @@ class Size:
     flood_alerts: int
     flood_keys: int
     scale_cases: int
+    hostile_seconds: float
+    fault_cases: int
+    fault_kills: int
     replica_keys: int
     act_burst: int
 
 
 SIZES = {
-    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 10, 20),
-    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 200, 200),
+    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 1, 6, 3, 10, 20),
+    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 10, 90, 8, 200, 200),
 }
 
 Scenario = Callable[[BenchStack, Report, Size], Awaitable[None]]
@@ -56,6 +59,9 @@ SCENARIOS: dict[str, Scenario] = {
     "gateway-replica": lambda s, r, z: replicas.replicas(s, r, z.replica_keys),
     "flood": lambda s, r, z: cases.flood(s, r, z.flood_alerts, z.flood_keys),
     "scale": lambda s, r, z: cases.scale(s, r, z.scale_cases),
+    "hostile": lambda s, r, z: hostile.callback_flood(s, r, z.hostile_seconds),
+    # On a stack of its own (it kills processes); tests/e2e/test_faults.py runs it small.
+    "faults": lambda s, r, z: faults.scenario(r, z.fault_cases, z.fault_kills),
 }
 
 

@@ -1,5 +1,6 @@
 """The one settings object, read from the environment (or `.env`) by entry points only."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -16,12 +17,20 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233  # the local stack's Temporal Web UI (dev server)
+    temporal_http_port: int = 7243  # the local dev server's HTTP API
+    temporal_metrics_port: int = 7244  # the local dev server's /metrics
     task_queue: str = "keycase"
     policy_file: Path | None = None  # default: the shipped policy
     api_tokens: SecretStr | None = None  # "role:name:token,..."; generated when unset
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"  # what providers call back (webhooks)
+    # How far in the future an alert's observed_at may lie (surveillance clocks drift a bit).
+    alert_clock_skew: timedelta = Field(default=timedelta(minutes=5), ge=timedelta(0))
+
+    # How long a notice in doubt at SendGrid (5xx, timeout, a worker lost mid-call) waits for
+    # evidence of the earlier attempt before it is sent again (its activity feed lags).
+    notice_settle_window: timedelta = Field(default=timedelta(minutes=10), gt=timedelta(0))
 
     sendgrid_api_key: SecretStr | None = None
     sendgrid_from_email: str = "no-reply@keycase.invalid"

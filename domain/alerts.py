@@ -1,6 +1,7 @@
 """Surveillance alerts: what was detected on a key."""
 
 import json
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -57,3 +58,13 @@ class Alert(BaseModel):
     severity: Severity
     observed_at: AwareDatetime
     evidence: Evidence = Field(default_factory=dict)
+
+
+def observed_too_late(alert: Alert, now: datetime, clock_skew: timedelta) -> str | None:
+    """Why the alert cannot have been observed yet (beyond `clock_skew` after `now`), or None."""
+    if alert.observed_at <= now + clock_skew:
+        return None
+    return (
+        f"observed_at {alert.observed_at.isoformat()} lies in the future "
+        f"(more than {int(clock_skew.total_seconds())} s after now)"
+    )

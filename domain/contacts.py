@@ -24,7 +24,11 @@ def normalise_phone(phone: str) -> str:
     """The number itself when it is a valid E.164 number (`+` and digits only)."""
     if not _E164.match(phone):
         raise InvalidContact(f"phone {phone!r} is not in E.164 form, e.g. +821012345678")
-    if not phonenumbers.is_valid_number(phonenumbers.parse(phone, None)):
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:  # e.g. a country code that does not exist
+        raise InvalidContact(f"phone {phone!r} is not a valid number") from None
+    if not phonenumbers.is_valid_number(number):
         raise InvalidContact(f"phone {phone!r} is not a valid number")
     return phone
 

@@ -10,7 +10,7 @@ are treated as the IPv4 address they carry, so that they match IPv4 entries.
 import contextlib
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 from domain.keys import MAX_ALLOWED_IPS
@@ -21,8 +21,11 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_TEXT_LENGTH = 49  # the longest IPv6 form with an embedded IPv4 address and a /128
 # ASCII hex digits, dots, colons and one prefix slash: no whitespace, zone ids or other scripts.
 _ADDRESS_TEXT = re.compile(rf"[0-9A-Fa-f.:/]{{1,{MAX_TEXT_LENGTH}}}", re.ASCII)
-# A whitelist names its owner's addresses, not a large part of the Internet.
+# A whitelist names its owner's addresses, not a large part of the Internet: no entry is
+# ever wider than MIN_PREFIX, and new entries no wider than the policy's limit (by default
+# WIDEST_PREFIX; `domain.policy.WhitelistPolicy`).
 MIN_PREFIX = {4: 8, 6: 16}
+WIDEST_PREFIX = {4: 16, 6: 32}
 
 
 class InvalidAddress(ValueError):
@@ -117,16 +120,29 @@ def _text(network: IPNetwork) -> str:
     return str(network.network_address) if network.num_addresses == 1 else str(network)
 
 
-def normalise_whitelist(entries: Iterable[str]) -> list[str]:
-    """Canonical, de-duplicated entries in the given order; raises InvalidWhitelist."""
+def normalise_whitelist(
+    entries: Iterable[str], widest: Mapping[int, int] = WIDEST_PREFIX
+) -> list[str]:
+    """Canonical, de-duplicated entries in the given order; raises InvalidWhitelist.
+
+    `widest` is the shortest prefix allowed per IP version (4, 6).
+    """
     problems: list[str] = []
     result: list[str] = []
     for position, entry in enumerate(entries, start=1):
         try:
-            text = _text(parse_network(entry))
+            network = parse_network(entry)
         except InvalidAddress as error:
             problems.append(f"entry {position}: {error}")
             continue
+        limit = widest[network.version]
+        if network.prefixlen < limit:
+            problems.append(
+                f"entry {position}: {entry!r} covers too many addresses; the policy allows "
+                f"/{limit} or longer prefixes"
+            )
+            continue
+        text = _text(network)
         if text not in result:
             result.append(text)
     if len(result) > MAX_ALLOWED_IPS:

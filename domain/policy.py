@@ -12,6 +12,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from domain.alerts import Severity
+from domain.network import MIN_PREFIX, WIDEST_PREFIX
 
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -85,6 +86,19 @@ class SeverityPolicy(BaseModel):
         return self
 
 
+class WhitelistPolicy(BaseModel):
+    """How wide a block a key's whitelist may name (the widest prefix per IP version)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    widest_ipv4_prefix: int = Field(default=WIDEST_PREFIX[4], ge=MIN_PREFIX[4], le=32)
+    widest_ipv6_prefix: int = Field(default=WIDEST_PREFIX[6], ge=MIN_PREFIX[6], le=128)
+
+    def widest(self) -> dict[int, int]:
+        """The limits keyed by IP version, as `domain.network.normalise_whitelist` takes them."""
+        return {4: self.widest_ipv4_prefix, 6: self.widest_ipv6_prefix}
+
+
 class LadderPolicy(BaseModel):
     """The whole ladder: one `SeverityPolicy` per severity, under a version name."""
 
@@ -92,6 +106,7 @@ class LadderPolicy(BaseModel):
 
     version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     severity: dict[Severity, SeverityPolicy]
+    whitelist: WhitelistPolicy = Field(default_factory=WhitelistPolicy)
 
     @model_validator(mode="after")
     def _complete(self) -> Self:

@@ -41,8 +41,15 @@ def dev_server_command(
     db_file: Path,
     namespace: str = "default",
     headless: bool = False,
+    *,
+    http_port: int,
+    metrics_port: int,
 ) -> list[str]:
-    """The `temporal server start-dev` invocation: SQLite state file, UI, keycase's attributes."""
+    """The `temporal server start-dev` invocation: SQLite state file, UI, keycase's attributes.
+
+    Every port it is able to pin is pinned: left alone, the HTTP API and metrics ports are
+    random, and could take a port someone else was about to listen on.
+    """
     host, port = split_address(address)
     command = [
         temporal_binary(),
@@ -54,6 +61,10 @@ def dev_server_command(
         str(port),
         "--ui-port",
         str(ui_port),
+        "--http-port",
+        str(http_port),
+        "--metrics-port",
+        str(metrics_port),
         "--db-filename",
         str(db_file),
         # WAL keeps the UI's reads from blocking the server's writes; NORMAL sync is

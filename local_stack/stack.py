@@ -56,6 +56,10 @@ async def _run(
     host, port = split_address(settings.temporal_address)
     _ensure_free(host, port, "Temporal gRPC", "KEYCASE_TEMPORAL_ADDRESS")
     _ensure_free(host, settings.temporal_ui_port, "Temporal UI", "KEYCASE_TEMPORAL_UI_PORT")
+    _ensure_free(host, settings.temporal_http_port, "Temporal HTTP", "KEYCASE_TEMPORAL_HTTP_PORT")
+    _ensure_free(
+        host, settings.temporal_metrics_port, "Temporal metrics", "KEYCASE_TEMPORAL_METRICS_PORT"
+    )
     _ensure_free(settings.api_host, settings.api_port, "API", "KEYCASE_API_PORT")
 
     temporal_log = data_dir / "temporal.log"
@@ -65,6 +69,8 @@ async def _run(
         settings.temporal_ui_port,
         data_dir / "temporal.db",
         settings.temporal_namespace,
+        http_port=settings.temporal_http_port,
+        metrics_port=settings.temporal_metrics_port,
     )
     # The dev server shuts down cleanly on SIGTERM and flushes its SQLite file.
     children.start("temporal", command, temporal_log, stop_signal=signal.SIGTERM)

@@ -9,6 +9,7 @@ The rules (what a registration must hold, when it conflicts) are `domain.registr
 whitelists are normalised by `domain.network.normalise_whitelist`.
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlalchemy import Connection, Row, Select, insert, select, update
 
 from domain.keys import KeyStatus, Permission
-from domain.network import normalise_whitelist
+from domain.network import WIDEST_PREFIX, normalise_whitelist
 from domain.registry import (
     check_registration,
     check_reregistration,
@@ -91,10 +92,11 @@ def register_key(
     expires_at: datetime | None = None,
     secret_hash: str | None = None,
     now: datetime | None = None,
+    widest: Mapping[int, int] = WIDEST_PREFIX,
 ) -> KeyRecord:
     """Register a key; registering the same key again with the same facts changes nothing."""
     granted = [p.value for p in check_registration(key_id, exchange, permissions, secret_hash)]
-    whitelist = normalise_whitelist(allowed_ips)
+    whitelist = normalise_whitelist(allowed_ips, widest)
     existing = connection.execute(_key(key_id)).first()
     if existing is not None:
         registered = (existing.account_id, existing.exchange, existing.permissions)
@@ -131,10 +133,14 @@ def get_key(connection: Connection, key_id: str) -> KeyRecord | None:
 
 
 def replace_allowed_ips(
-    connection: Connection, key_id: str, allowed_ips: list[str], now: datetime | None = None
+    connection: Connection,
+    key_id: str,
+    allowed_ips: list[str],
+    now: datetime | None = None,
+    widest: Mapping[int, int] = WIDEST_PREFIX,
 ) -> KeyRecord:
     """Replace the whitelist (validated first); an expired key's whitelist no longer matters."""
-    whitelist = normalise_whitelist(allowed_ips)
+    whitelist = normalise_whitelist(allowed_ips, widest)
     key = connection.execute(_key(key_id).with_for_update()).first()
     if key is None:
         raise UnknownKey(f"key {key_id} is not registered")

@@ -41,7 +41,13 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         data_converter=pydantic_data_converter,
     )
     # Every activity's store work shares the one store, so its writes share transactions.
-    notices = NoticeActivities(store, channels.email, channels.sms, NoticeRenderer())
+    notices = NoticeActivities(
+        store,
+        channels.email,
+        channels.sms,
+        NoticeRenderer(),
+        settle_window=settings.notice_settle_window,
+    )
     worker = Worker(
         client,
         task_queue=settings.task_queue,

@@ -10,6 +10,9 @@ from datetime import datetime
 
 from temporalio import workflow
 
+# workflow.patched id of the change that stopped cancelling timers that may have fired.
+TIMERS_RUN_OUT = "timers-run-out"
+
 
 class Alarm:
     """Rings once the workflow clock reaches the time it is set to."""
@@ -37,5 +40,7 @@ class Alarm:
 
     def _cancel(self) -> None:
         if self._timer is not None and not self._timer.done():
-            self._timer.cancel()
+            due = self._at is not None and self._at <= workflow.now()
+            if not (due and workflow.patched(TIMERS_RUN_OUT)):
+                self._timer.cancel()
         self._timer = None

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import CaseStage
 
 from workflows import case_effects, visibility
-from workflows.alarm import Alarm
+from workflows.alarm import TIMERS_RUN_OUT, Alarm
 from workflows.officer_desk import OfficerCommand, OfficerDesk
 
 SEEN_ALERT_IDS = 2000  # repeats older than this many alerts are caught by the audit log
@@ -93,6 +93,11 @@ class KeyCaseWorkflow(OfficerDesk):
         """
         await workflow.wait_condition(workflow.all_handlers_finished)
         if ended and self._ran_local_activity and not self._pending():
+            if workflow.patched(TIMERS_RUN_OUT):
+                # Never cancelled: a message may win just as the timer fires (see Alarm).
+                timer = asyncio.create_task(workflow.sleep(LAST_TURN_WAIT, summary="last turn"))
+                await workflow.wait_condition(lambda: self._pending() or timer.done())
+                return
             with contextlib.suppress(asyncio.TimeoutError):
                 await workflow.wait_condition(
                     self._pending, timeout=LAST_TURN_WAIT, timeout_summary="last turn"

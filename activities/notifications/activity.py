@@ -32,6 +32,7 @@ from activities.notifications.ports import (
 from activities.notifications.renderer import NoticeRenderer, RenderedNotice
 from domain.activity_io import ActivityName, ChannelOutcome, SendNoticeInput, SendNoticeResult
 from domain.audit_events import notice_sent
+from domain.masking import mask_contacts, mask_optional
 from domain.notices import Channel, DeliveryStatus
 from store.accounts import AccountRecord, get_account
 from store.audit import append_facts
@@ -229,7 +230,9 @@ class NoticeActivities:
 
             def note(outbox: OutboxSends) -> _Retry:
                 outbox.note_error(entry.outbox_id, detail, in_doubt, noted_at)
-                return _Retry(f"{entry.channel.value}: {detail}", after)
+                # The reason becomes the activity's failure, in the case's history.
+                masked = mask_contacts(detail, entry.outbox_id)
+                return _Retry(f"{entry.channel.value}: {masked}", after)
 
             return _Settle(note)
         return _sent(entry, accepted.provider, accepted.message_id, self._clock())
@@ -283,12 +286,14 @@ def _message(plan: _Plan, entry: OutboxEntry, recipient: str) -> EmailMessage | 
 
 
 def _outcome(entry: OutboxEntry) -> ChannelOutcome:
+    """What the case learns of a channel: the provider's text with its contacts masked."""
+    error = entry.error if entry.status == DeliveryStatus.FAILED else None
     return ChannelOutcome(
         channel=entry.channel,
         status=entry.status,
         outbox_id=entry.outbox_id,
         provider_message_id=entry.provider_message_id,
-        error=entry.error if entry.status == DeliveryStatus.FAILED else None,
+        error=mask_optional(error, entry.outbox_id),
     )
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from api.case_runs import CaseIdPath, parse_case_id
 from api.deps import Auditor, Reader, StoreDep
+from api.schemas import SQL_INT_MAX
 from store.audit import AuditRecord, AuditVerification, audit_rows, verify
 
 router = APIRouter(tags=["audit"])
@@ -16,7 +17,7 @@ async def case_audit(
     case_id: CaseIdPath,
     caller: Reader,
     store: StoreDep,
-    after_seq: Annotated[int, Query(ge=0, description="page on from this row")] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=SQL_INT_MAX, description="page on from this row")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[AuditRecord]:
     """The case's audit rows in chain order, each with its own and its predecessor's hash."""

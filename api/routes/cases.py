@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from api.auth import Principal, Role
 from api.case_runs import CaseIdPath, read_case
-from api.deps import Reader, TemporalClient
+from api.deps import PageCursors, Reader, TemporalClient
 from api.schemas import CaseFilter, CasePage
 from api.visibility import list_cases
 from domain.case import CaseState
@@ -16,10 +16,13 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 @router.get("", response_model=CasePage)
 async def get_cases(
-    case_filter: Annotated[CaseFilter, Query()], caller: Reader, client: TemporalClient
+    case_filter: Annotated[CaseFilter, Query()],
+    caller: Reader,
+    client: TemporalClient,
+    cursors: PageCursors,
 ) -> CasePage:
     """Cases filtered by stage, exchange, severity or key, newest first."""
-    return await list_cases(client, case_filter)
+    return await list_cases(client, case_filter, cursors)
 
 
 @router.get("/{case_id}", response_model=CaseState)

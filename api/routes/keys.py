@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api.deps import Admin, Gateway, Reader, StoreDep
+from api.deps import Admin, Gateway, Reader, StoreDep, WhitelistLimits
 from api.errors import ApiError
 from api.schemas import AllowedIpsIn, AuthorizeIn, AuthorizeOut, KeyIn
 from domain.alerts import KeyId
@@ -28,10 +28,13 @@ KeyIdPath = Annotated[KeyId, Path(description="the key's opaque id")]
 
 
 @router.post("", status_code=201, response_model=KeyRecord)
-async def register(body: KeyIn, caller: Admin, store: StoreDep) -> KeyRecord:
+async def register(
+    body: KeyIn, caller: Admin, store: StoreDep, limits: WhitelistLimits
+) -> KeyRecord:
     """Register a key; repeating the same registration changes nothing."""
+    widest = limits.widest()
     try:
-        return await store.write(lambda c: register_key(c, **body.model_dump()))
+        return await store.write(lambda c: register_key(c, **body.model_dump(), widest=widest))
     except InvalidWhitelist as error:
         raise ApiError(422, "invalid_allowed_ips", str(error)) from None
     except UnknownAccount as error:
@@ -51,11 +54,18 @@ async def status(key_id: KeyIdPath, caller: Reader, store: StoreDep) -> KeyRecor
 
 @router.put("/{key_id}/allowed-ips", response_model=KeyRecord)
 async def replace_whitelist(
-    key_id: KeyIdPath, body: AllowedIpsIn, caller: Admin, store: StoreDep
+    key_id: KeyIdPath,
+    body: AllowedIpsIn,
+    caller: Admin,
+    store: StoreDep,
+    limits: WhitelistLimits,
 ) -> KeyRecord:
     """Replace the key's whitelist (addresses or CIDR blocks, at most ten)."""
+    widest = limits.widest()
     try:
-        return await store.write(lambda c: replace_allowed_ips(c, key_id, body.allowed_ips))
+        return await store.write(
+            lambda c: replace_allowed_ips(c, key_id, body.allowed_ips, widest=widest)
+        )
     except InvalidWhitelist as error:
         raise ApiError(422, "invalid_allowed_ips", str(error)) from None
     except UnknownKey as error:

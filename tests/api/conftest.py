@@ -19,6 +19,7 @@ from config.settings import Settings
 from domain import search_attributes
 from local_stack.devserver import temporal_binary
 from store.migrate import upgrade
+from tests.ports import free_ports
 from worker.main import run_worker
 
 POLICY = Path(__file__).with_name("policy.toml")
@@ -43,10 +44,14 @@ def auth(role: Role) -> dict[str, str]:
 @pytest_asyncio.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The Temporal CLI dev server (real visibility, so list filters work) on a free port."""
+    grpc, http_port, metrics_port = free_ports(3)
     env = await WorkflowEnvironment.start_local(
+        port=grpc,
         data_converter=pydantic_data_converter,
         dev_server_existing_path=temporal_binary(),
         search_attributes=list(search_attributes.ALL),
+        # Pinned, like every port of the tests' dev servers (see tests.ports).
+        dev_server_extra_args=["--http-port", str(http_port), "--metrics-port", str(metrics_port)],
     )
     try:
         yield env

@@ -1,7 +1,6 @@
 """When a dependency is down or broken, callers still get JSON errors, never tracebacks."""
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,13 +15,7 @@ from api.intake import AlertsInFlight
 from config.settings import Settings
 from tests.api.conftest import auth
 from tests.api.support import alert_for, register_key
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port  # nothing listens once the probe is closed
+from tests.ports import free_port  # nothing listens there once probed
 
 
 @asynccontextmanager
@@ -37,7 +30,7 @@ async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def test_temporal_unreachable_is_503_and_the_api_still_starts(
     api_settings: Settings, migrated: None
 ) -> None:
-    settings = api_settings.model_copy(update={"temporal_address": f"127.0.0.1:{_closed_port()}"})
+    settings = api_settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
     async with _client(settings) as http:
         cases = await http.get("/v1/cases", headers=auth(Role.OFFICER))
         key = await http.get("/v1/keys/key-anything", headers=auth(Role.OFFICER))
@@ -56,7 +49,7 @@ async def test_alert_refused_while_temporal_is_down_goes_through_when_retried(
     """Repeats that waited on the failed first delivery are refused too, not `duplicate`."""
     key = await register_key(http)
     alert = alert_for(key, "medium")
-    down = api_settings.model_copy(update={"temporal_address": f"127.0.0.1:{_closed_port()}"})
+    down = api_settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
     async with _client(down) as http_while_down:
         refused = await asyncio.gather(
             *(

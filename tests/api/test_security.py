@@ -86,7 +86,7 @@ async def test_provider_event_batches_over_64_kib_reach_the_webhook_but_not_with
 
 
 async def test_unknown_path_and_wrong_method_answer_json_errors(http: httpx.AsyncClient) -> None:
-    missing = await http.get("/v1/nothing-here")
+    missing = await http.get("/v1/nothing-here", headers=auth(Role.OFFICER))
     wrong_method = await http.delete("/v1/cases", headers=auth(Role.OFFICER))
 
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> None:
-    report = await run(SIZES["smoke"], [], tmp_path)
+    # `faults` starts a stack of its own; tests/e2e/test_faults.py runs it at this size.
+    shared_stack = [name for name in SCENARIOS if name != "faults"]
+    report = await run(SIZES["smoke"], shared_stack, tmp_path)
 
     scenarios = {f.scenario for f in report.figures}
     assert scenarios == {
@@ -28,8 +30,9 @@ async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> N
         "gateway replica",
         "flood",
         "scale",
+        "hostile callbacks",
     }
-    assert len(SCENARIOS) == 8
+    assert len(SCENARIOS) == 10
     assert all(not math.isnan(f.value) for f in report.figures)
     signed = {"history events, case - same-shape"}  # a difference: either sign is a result
     assert all(f.value >= 0 for f in report.figures if f.name not in signed)
@@ -40,3 +43,5 @@ async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> N
     assert checks[("scale", "open cases held")].ok
     held = checks[("gateway replica", "changes held by every replica")]
     assert held.unit == f"of {held.value:.0f}"
+    assert checks[("hostile callbacks", "forged 4 MiB callbacks sent")].value > 0
+    assert checks[("hostile callbacks", "callbacks taken or failing (2xx/5xx)")].ok

@@ -1,8 +1,10 @@
 """Address and whitelist parsing: every odd form is either normalised or refused."""
 
 import pytest
+from pydantic import ValidationError
 
 from domain.network import InvalidAddress, InvalidWhitelist, normalise_whitelist, parse_address
+from domain.policy import WhitelistPolicy
 
 
 @pytest.mark.parametrize(
@@ -56,15 +58,28 @@ def test_whitelist_is_normalised_deduplicated_and_ordered() -> None:
         "::ffff:198.51.100.0/120",
         "2001:DB8::/32",
         "2001:db8:0:1::5/128",
-        "10.0.0.0/8",
+        "10.0.0.0/16",
     ]
     assert normalise_whitelist(entries) == [
         "203.0.113.7",
         "198.51.100.0/24",
         "2001:db8::/32",
         "2001:db8:0:1::5",
-        "10.0.0.0/8",
+        "10.0.0.0/16",
     ]
+
+
+@pytest.mark.parametrize("entry", ["10.0.0.0/8", "172.16.0.0/12", "2001:db8::/31"])
+def test_whitelist_refuses_blocks_wider_than_the_default_limit(entry: str) -> None:
+    with pytest.raises(InvalidWhitelist, match="the policy allows"):
+        normalise_whitelist([entry])
+
+
+def test_a_policy_may_allow_wider_blocks_down_to_the_hard_floor() -> None:
+    allowed = WhitelistPolicy(widest_ipv4_prefix=8, widest_ipv6_prefix=16).widest()
+    assert normalise_whitelist(["10.0.0.0/8", "2001::/16"], allowed) == ["10.0.0.0/8", "2001::/16"]
+    with pytest.raises(ValidationError):
+        WhitelistPolicy(widest_ipv4_prefix=7)
 
 
 def test_whitelist_errors_name_each_bad_entry() -> None:

@@ -3,7 +3,6 @@
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -19,6 +18,7 @@ from local_stack.devserver import dev_server_command, wait_until_serving
 from local_stack.readiness import api_answering, worker_polling
 from tests.fakes.sendgrid_fake import FakeSendGrid
 from tests.fakes.twilio_fake import FakeTwilio
+from tests.ports import free_ports
 
 POLICY = Path(__file__).with_name("policy.toml")
 TOKENS = {
@@ -34,13 +34,6 @@ TWILIO_FROM = "+15005550006"
 T = TypeVar("T")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @dataclass
 class RunningStack:
     """What the tests reach: the API over HTTP, plus the processes and provider fakes."""
@@ -54,11 +47,32 @@ class RunningStack:
     twilio: FakeTwilio
     logs: Path
     children: Children = field(repr=False)
+    server_command: list[str] = field(default_factory=list)
+    worker_command: list[str] = field(default_factory=list)
 
     def http(self, role: str | None) -> httpx.AsyncClient:
         """An API client holding `role`'s token (None: no token at all)."""
         headers = {"Authorization": f"Bearer {TOKENS[role]}"} if role else {}
         return httpx.AsyncClient(base_url=self.api_url, headers=headers, timeout=30)
+
+    def kill_worker(self, index: int) -> Child:
+        """SIGKILL worker `index` (no chance to finish anything) and start a replacement."""
+        os.kill(self.workers[index].process.pid, signal.SIGKILL)
+        self.workers[index].process.wait()
+        number = len(list(self.logs.glob("worker-*.log"))) + 1
+        name = f"worker-{number}"
+        self.workers[index] = self.children.start(
+            name, self.worker_command, self.logs / f"{name}.log"
+        )
+        return self.workers[index]
+
+    async def restart_server(self) -> None:
+        """Stop the dev server (SIGTERM) and start it again on the same ports and file."""
+        self.server.process.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(self.server.process.wait, 60)
+        self.server = self.children.start(
+            "temporal", self.server_command, self.logs / "temporal.log", signal.SIGTERM
+        )
 
 
 def _environment(
@@ -106,20 +120,36 @@ async def _ready(child: Child, check: Awaitable[T], seconds: float) -> T:
 
 @asynccontextmanager
 async def running_stack(
-    data_dir: Path, workers: int = 2, policy: Path = POLICY, database_url: str | None = None
+    data_dir: Path,
+    workers: int = 2,
+    policy: Path = POLICY,
+    database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    sendgrid_feed: bool = False,
 ) -> AsyncIterator[RunningStack]:
     """Dev server, migrations, `workers` worker processes and the API, on free ports.
 
-    The store is SQLite in `data_dir` unless `database_url` names another."""
-    sendgrid, twilio = FakeSendGrid(), FakeTwilio()
-    grpc, api_port = f"127.0.0.1:{free_port()}", free_port()
+    The store is SQLite in `data_dir` unless `database_url` names another; `extra_env`
+    adds settings (e.g. `KEYCASE_SENDGRID_WEBHOOK_PUBLIC_KEY`); `sendgrid_feed` turns on the
+    fake SendGrid's activity feed (a paid add-on at SendGrid)."""
+    sendgrid, twilio = FakeSendGrid(activity_feed=sendgrid_feed), FakeTwilio()
+    grpc_port, api_port, ui_port, http_port, metrics_port = free_ports(5)
+    grpc = f"127.0.0.1:{grpc_port}"
     env = _environment(data_dir, grpc, api_port, sendgrid, twilio, policy, database_url)
+    env |= extra_env or {}
     logs = data_dir / "logs"
     logs.mkdir(parents=True)
     children = Children(env, cwd=data_dir)
     python = [sys.executable, "-m", "cli.commands"]
     try:
-        command = dev_server_command(grpc, free_port(), data_dir / "temporal.db", headless=True)
+        command = dev_server_command(
+            grpc,
+            ui_port,
+            data_dir / "temporal.db",
+            headless=True,
+            http_port=http_port,
+            metrics_port=metrics_port,
+        )
         server = children.start("temporal", command, logs / "temporal.log", signal.SIGTERM)
         temporal = await _ready(server, wait_until_serving(grpc, "default"), 60)
         migrate = await asyncio.create_subprocess_exec(
@@ -129,7 +159,7 @@ async def running_stack(
         assert migrate.returncode == 0, errors.decode()
         started = [
             children.start(f"worker-{n}", [*python, "worker"], logs / f"worker-{n}.log")
-            for n in (1, 2)[:workers]
+            for n in range(1, workers + 1)
         ]
         for child in started:
             await _ready(child, worker_polling(temporal, "keycase", child.process.pid), 60)
@@ -137,7 +167,17 @@ async def running_stack(
         api_url = f"http://127.0.0.1:{api_port}"
         await _ready(api, api_answering(api_url), 60)
         yield RunningStack(
-            api_url, temporal, started, api, server, sendgrid, twilio, logs, children
+            api_url,
+            temporal,
+            started,
+            api,
+            server,
+            sendgrid,
+            twilio,
+            logs,
+            children,
+            server_command=command,
+            worker_command=[*python, "worker"],
         )
     finally:
         children.stop_all()

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.stack import free_port
+from tests.ports import free_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -80,12 +80,14 @@ def keycase(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedP
 def test_up_prints_urls_and_tokens_runs_the_demo_keeps_cases_and_ctrl_c_stops_all(
     tmp_path: Path,
 ) -> None:
-    grpc, ui, api = free_port(), free_port(), free_port()
+    grpc, ui, api, temporal_http, metrics = free_ports(5)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEYCASE_")}
     env |= {
         "KEYCASE_TEMPORAL_ADDRESS": f"127.0.0.1:{grpc}",
         "KEYCASE_TEMPORAL_UI_PORT": str(ui),
         "KEYCASE_API_PORT": str(api),
+        "KEYCASE_TEMPORAL_HTTP_PORT": str(temporal_http),
+        "KEYCASE_TEMPORAL_METRICS_PORT": str(metrics),
     }
 
     up = UpProcess(tmp_path, env)
@@ -113,7 +115,9 @@ def test_up_prints_urls_and_tokens_runs_the_demo_keeps_cases_and_ctrl_c_stops_al
     assert "10 case(s)" in listed.stdout
 
     assert up.interrupt() == 0
-    assert all(port_is_free(port) for port in (grpc, ui, api)), "a child outlived Ctrl-C"
+    assert all(port_is_free(port) for port in (grpc, ui, api, temporal_http, metrics)), (
+        "a child outlived Ctrl-C"
+    )
 
     again = UpProcess(tmp_path, env)
     again.wait_for("keycase is running")

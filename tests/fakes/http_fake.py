@@ -79,6 +79,12 @@ class HttpFake:
         with self._lock:
             self._script.extend(replies)
 
+    @property
+    def unplayed(self) -> int:
+        """Scripted replies not yet given."""
+        with self._lock:
+            return len(self._script)
+
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()

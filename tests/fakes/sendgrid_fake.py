@@ -87,6 +87,21 @@ def accepted_then_slow(seconds: float) -> Reply:
     return Reply(accept=True, delay=seconds)
 
 
+def bounce_event(mail: SentMail, event_id: str | None = None) -> dict[str, Any]:
+    """The event-webhook event SendGrid posts when `mail`'s address bounces, worded as it is."""
+    return {
+        "email": mail.to,
+        "event": "bounce",
+        "type": "bounce",
+        "status": "5.1.1",
+        "reason": f"550 5.1.1 <{mail.to}>: Recipient address rejected: User unknown",
+        "sg_event_id": event_id or uuid.uuid4().hex,
+        "sg_message_id": f"{mail.message_id}.filterdrecv-1-2-3",
+        "timestamp": int(time.time()),
+        **mail.custom_args,
+    }
+
+
 def _mail(body: dict[str, Any], message_id: str) -> SentMail:
     personalization = body["personalizations"][0]
     text = next(c["value"] for c in body["content"] if c["type"] == "text/plain")

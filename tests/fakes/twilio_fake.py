@@ -9,10 +9,11 @@ from typing import Any
 
 from tests.fakes.http_fake import HttpFake, Recorded, Reply
 
+# Worded as Twilio words them: refusals of a number quote it.
 _ERROR_TEXT = {
-    21211: "The 'To' number is not a valid phone number.",
-    21610: "Attempt to send to unsubscribed recipient",
-    21614: "'To' number is not a valid mobile number",
+    21211: "The 'To' number {to} is not a valid phone number.",
+    21610: "Attempt to send to unsubscribed recipient {to}",
+    21614: "To number: {to}, is not a mobile number",
     20429: "Too Many Requests",
     21611: "This 'From' number has exceeded the maximum number of queued messages",
 }
@@ -54,9 +55,9 @@ class FakeTwilio(HttpFake):
             return error(20404, status=404)
         if request.method == "GET":
             return self._list(request)
-        if reply is not None and not reply.accept:
-            return reply
         form = request.form()
+        if reply is not None and not reply.accept:
+            return _quoting(reply, form.get("To", ""))
         sms = SentSms(
             sid="SM" + uuid.uuid4().hex,
             to=form["To"],
@@ -107,6 +108,14 @@ class FakeTwilio(HttpFake):
             "date_sent": None,
             "uri": f"{self.messages_path[:-5]}/{sms.sid}.json",
         }
+
+
+def _quoting(reply: Reply, to: str) -> Reply:
+    """The scripted refusal with the number it refers to filled in, as Twilio's text has it."""
+    if isinstance(reply.body, dict) and isinstance(reply.body.get("message"), str):
+        body = {**reply.body, "message": reply.body["message"].replace("{to}", to)}
+        return Reply(reply.status, body, reply.headers, reply.accept, reply.drop, reply.delay)
+    return reply
 
 
 def error(code: int, status: int = 400, retry_after: float | None = None) -> Reply:

@@ -3,6 +3,7 @@
 import asyncio
 import socket
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import httpx
 
@@ -73,7 +74,7 @@ async def _converged(client: GatewayClient, store: Store, key_ids: list[str]) ->
     """Wait until the replica holds each key exactly as the registry does now."""
     wanted: dict[str, KeyView | None] = {}
     for key_id in key_ids:
-        wanted[key_id] = await store.read(lambda c, k=key_id: key_view(c, k))
+        wanted[key_id] = await store.read(partial(key_view, key_id=key_id))
     async with asyncio.timeout(SETTLE_SECONDS):
         # The replica is plain data its feed task fills: there is no event to wait on.
         while any(client.replica.keys.get(k) != v for k, v in wanted.items()):  # noqa: ASYNC110

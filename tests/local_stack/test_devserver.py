@@ -15,19 +15,30 @@ def flag_values(command: list[str], flag: str) -> list[str]:
 
 
 def test_dev_server_listens_where_settings_say_and_keeps_state_in_a_sqlite_file() -> None:
-    command = dev_server_command("127.0.0.1:17233", 18233, Path("/data/temporal.db"))
+    command = dev_server_command(
+        "127.0.0.1:17233",
+        18233,
+        Path("/data/temporal.db"),
+        http_port=17243,
+        metrics_port=17244,
+    )
 
     assert command[1:3] == ["server", "start-dev"]
     assert flag_values(command, "--ip") == ["127.0.0.1"]
     assert flag_values(command, "--port") == ["17233"]
     assert flag_values(command, "--ui-port") == ["18233"]
+    # Left out, the dev server would take random ports someone else may be about to use.
+    assert flag_values(command, "--http-port") == ["17243"]
+    assert flag_values(command, "--metrics-port") == ["17244"]
     assert flag_values(command, "--db-filename") == ["/data/temporal.db"]
     assert flag_values(command, "--sqlite-pragma") == ["journal_mode=wal", "synchronous=normal"]
     assert "--headless" not in command
 
 
 def test_dev_server_registers_every_search_attribute_keycase_uses() -> None:
-    command = dev_server_command("127.0.0.1:7233", 8233, Path("t.db"))
+    command = dev_server_command(
+        "127.0.0.1:7233", 8233, Path("t.db"), http_port=7243, metrics_port=7244
+    )
 
     registered = dict(v.split("=") for v in flag_values(command, "--search-attribute"))
     assert registered == SEARCH_ATTRIBUTES

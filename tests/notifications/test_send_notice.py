@@ -23,7 +23,7 @@ from store.outbox import NotificationOutbox
 from store.port import Store
 from tests.fakes import sendgrid_fake as sg
 from tests.fakes import twilio_fake as tw
-from tests.notifications.support import add_owner, warning
+from tests.notifications.support import OWNER_PHONE, add_owner, warning
 
 
 class Clock:
@@ -121,7 +121,9 @@ async def test_invalid_number_fails_sms_for_good_and_email_still_goes(
         Channel.EMAIL: DeliveryStatus.SENT,
         Channel.SMS: DeliveryStatus.FAILED,
     }
-    assert "21211" in (result.outcomes[1].error or "")
+    error = result.outcomes[1].error or ""
+    assert "21211" in error and "is not a valid phone number" in error
+    assert OWNER_PHONE not in error and OWNER_PHONE[1:] not in error  # masked for the case
     assert result.reached_someone
     await _send(activities, warning())
     assert len(twilio.requests) == 1  # a failed channel is never tried again

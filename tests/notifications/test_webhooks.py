@@ -7,18 +7,24 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Connection
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from api.limits import BodyLimitMiddleware
+from api.provider_events import TWILIO_MAX_FIELDS
+from api.webhooks import router
 from config.settings import Settings
 from domain.ids import case_workflow_id
 from domain.notices import Channel, DeliveryStatus
 from store.outbox import OutboxEntry
 from store.outbox_sends import OutboxSends
 from store.port import Store
+from tests.fakes.sendgrid_fake import SentMail, bounce_event
 from tests.fakes.webhook_signing import SendGridSigner, twilio_signature
 from tests.notifications.delivery_listener import DeliveryListener
 from tests.notifications.hooks import Hooks
@@ -221,3 +227,65 @@ async def test_webhooks_without_configured_secrets_refuse_everything(
     assert response.json()["error"]["code"] == "webhook_not_configured"
     twilio = await hooks.twilio("ob_x", MessageSid="SM1", MessageStatus="sent")
     assert twilio.status_code == 503
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"sg_event_id": "evt-no-kind", "timestamp": 1795586400},  # no `event` field
+        {"event": "delivered", "timestamp": 10**20},  # beyond any datetime
+        {"event": "delivered", "timestamp": "soon"},
+        {"event": ["bounce"]},
+    ],
+)
+async def test_signed_but_malformed_sendgrid_events_are_400(
+    hooks: Hooks, event: dict[str, Any]
+) -> None:
+    response = await hooks.sendgrid([event])
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+
+
+async def test_signed_twilio_callback_with_too_many_fields_is_400(hooks: Hooks) -> None:
+    params = {f"Field{n}": "x" for n in range(TWILIO_MAX_FIELDS + 1)}
+    response = await hooks.twilio("ob_x", MessageSid="SM1", MessageStatus="sent", **params)
+
+    assert response.status_code == 400
+
+
+async def test_unsigned_flood_sized_twilio_callback_is_refused_before_it_is_parsed() -> None:
+    """~400,000 form fields in 4 MiB: refused on its size, never parsed in the event loop."""
+    app = FastAPI()
+    app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware)
+    transport = httpx.ASGITransport(app=app)
+    body = b"&".join(b"f%d=1" % n for n in range(400_000))[: 4 * 1024 * 1024]
+    async with httpx.AsyncClient(transport=transport, base_url="http://keycase.test") as http:
+        response = await http.post(
+            "/v1/webhooks/twilio",
+            content=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+
+    assert response.status_code == 413
+
+
+async def test_a_bounce_reaches_the_case_with_the_address_masked_and_the_outbox_keeps_it(
+    hooks: Hooks, time_skipping_env: WorkflowEnvironment
+) -> None:
+    key_id = f"K-{uuid.uuid4().hex[:12]}"
+    mail = SentMail("msg-b", "owner.kim+1@example.co.kr", "from@x.test", "s", "t", {})
+    async with _listening_case(time_skipping_env, key_id) as handle:
+        case_id = f"{key_id}.{handle.first_execution_run_id}"
+        row = await _sent_row(hooks.store, Channel.EMAIL, "msg-b", case_id=case_id)
+        bounce = bounce_event(mail) | {"outbox_id": row.outbox_id}
+        await hooks.sendgrid([bounce])
+        received = await handle.query(DeliveryListener.received)
+
+    (event,) = received
+    assert event.status is DeliveryStatus.FAILED
+    assert event.detail is not None and "Recipient address rejected" in event.detail
+    assert "owner.kim" not in event.detail and "example.co.kr" not in event.detail
+    assert f"<contact of {row.outbox_id}>" in event.detail
+    assert mail.to in ((await hooks.row(row.outbox_id)).error or "")  # raw, for activities only

@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import count
+from typing import Any
 
 import pytest_asyncio
-from temporalio.client import WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -101,6 +103,15 @@ class CaseHarness:
                 await asyncio.sleep(0.05)
 
 
+async def history_tail(client: Client, workflow_id: str, events: int = 40) -> str:
+    """The last events of the key's latest run, with failures spelled out: why a run is stuck."""
+    lines: list[str] = []
+    async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+        failure = event.workflow_task_failed_event_attributes.failure.message
+        lines.append(f"{event.event_id} {EventType.Name(event.event_type)} {failure[:300]}")
+    return "\n".join(lines[-events:])
+
+
 def case_worker(
     harness: CaseHarness, policy: LadderPolicy | None = None, *, sticky: bool = True
 ) -> Worker:
@@ -128,11 +139,53 @@ def case_worker(
 
 
 async def end_cases(harness: CaseHarness) -> None:
-    """Leave no open case behind on the shared server."""
+    """Leave no open case behind on the shared server, and no time-skipping lock either.
+
+    The time-skipping server holds a lock on skipping for every workflow task and activity
+    in flight and releases it when the worker completes them; a run terminated meanwhile
+    refuses that completion, and the lock is never released. Every later test that needs
+    time to skip then waits in real time, for days: the workflow tests "hung" about once
+    in ten runs. So each case is left to finish what it is doing before it is terminated.
+    """
     harness.notices.release.set()
     for handle in harness.started:
+        case = harness.env.client.get_workflow_handle(handle.id)
         with contextlib.suppress(RPCError):
-            await harness.env.client.get_workflow_handle(handle.id).terminate("test over")
+            with contextlib.suppress(TimeoutError):  # still busy: terminated all the same
+                await settled(case)
+            await case.terminate("test over")
+
+
+async def settled(case: WorkflowHandle[Any, Any], seconds: float = 10.0) -> None:
+    """Once the run has no workflow task and no activity in flight (or has ended).
+
+    The test server's description lists pending activities but no pending workflow task,
+    so that one is read from the history."""
+    async with asyncio.timeout(seconds):
+        while True:
+            described = await case.describe()
+            if described.status is not WorkflowExecutionStatus.RUNNING:
+                return
+            if not described.raw_description.pending_activities and not await _task_open(case):
+                return
+            await asyncio.sleep(0.02)
+
+
+async def _task_open(case: WorkflowHandle[Any, Any]) -> bool:
+    open_task = False
+    async for event in case.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+            open_task = True
+        elif event.event_type in _TASK_CLOSED:
+            open_task = False
+    return open_task
+
+
+_TASK_CLOSED = {
+    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+}
 
 
 @pytest_asyncio.fixture(scope="package")

@@ -13,7 +13,7 @@ from domain.messages import DeliveryEvent
 from domain.notices import Channel, DeliveryStatus
 from domain.officer import DismissInput, OfficerAction, OfficerActionResult
 from domain.stages import CaseStage
-from tests.workflows.conftest import CaseHarness
+from tests.workflows.conftest import CaseHarness, history_tail
 
 FLOOD = 5000
 REPEATS = 100
@@ -122,14 +122,21 @@ async def test_flood_of_alerts_counts_each_and_keeps_history_bounded(
             await harness.send(alert)
 
     rest = alerts[1:] + alerts[-REPEATS:]
-    await asyncio.gather(*(deliver(rest[i::25]) for i in range(25)))
+    async with asyncio.timeout(harness.patience):  # each phase bounded: a wedge fails, named
+        await asyncio.gather(*(deliver(rest[i::25]) for i in range(25)))
     await harness.until(handle, lambda s: s.alerts.count + s.alerts.duplicates == FLOOD + REPEATS)
-    result: OfficerActionResult = await handle.execute_update(
-        OfficerAction.DISMISS.value,
-        DismissInput(actor="kim", reason="load test"),
-        result_type=OfficerActionResult,
-    )
-    final = await handle.result()  # the latest run's result
+    try:
+        async with asyncio.timeout(harness.patience):  # a wedged run fails here, never hangs
+            result: OfficerActionResult = await handle.execute_update(
+                OfficerAction.DISMISS.value,
+                DismissInput(actor="kim", reason="load test"),
+                result_type=OfficerActionResult,
+            )
+            final = await handle.result()  # the latest run's result
+    except TimeoutError:
+        raise AssertionError(
+            f"the case did not end:\n{await history_tail(harness.env.client, handle.id)}"
+        ) from None
 
     assert result.stage is CaseStage.DISMISSED
     assert final.alerts.count == FLOOD
