@@ -21,6 +21,7 @@ from activities.policy import PolicyActivities, read_policy_file
 from config.settings import Settings
 from domain.policy import PolicyError
 from store.engine import open_store
+from worker.metrics import sdk_runtime, serve_own_metrics
 from workflows.key_case import KeyCaseWorkflow
 
 log = logging.getLogger("keycase.worker")
@@ -39,7 +40,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        runtime=sdk_runtime(settings.worker_sdk_metrics_address),
     )
+    serve_own_metrics(settings.worker_metrics_address)
     # Every activity's store work shares the one store, so its writes share transactions.
     notices = NoticeActivities(
         store,

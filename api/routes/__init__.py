@@ -3,11 +3,12 @@
 from fastapi import FastAPI
 
 from api import webhooks
-from api.routes import accounts, alerts, audit, case_actions, cases, gateway_feed, keys
+from api.routes import accounts, alerts, audit, case_actions, cases, gateway_feed, keys, metrics
 
 
 def include_routes(app: FastAPI) -> None:
     """Mount every router on `app`."""
     # gateway_feed before keys: /v1/keys/changes is not a key id.
-    for module in (accounts, gateway_feed, keys, alerts, cases, case_actions, audit, webhooks):
+    routers = (accounts, gateway_feed, keys, alerts, cases, case_actions, audit, webhooks, metrics)
+    for module in routers:
         app.include_router(module.router)

@@ -16,6 +16,7 @@ from api.feed_schemas import (
     KeyChangesOut,
     KeyViewOut,
 )
+from observability.metrics import GATEWAY_DECISIONS
 from store.access_reports import record_report
 from store.key_changes import KeyChangeRow, changes_since, feed_head
 
@@ -66,6 +67,9 @@ async def report_decisions(
         recorded = await store.write(lambda c: record_report(c, body.batch_id, rows, now))
     except IntegrityError:  # the same batch, resent while the first was being written
         recorded = False
+    if recorded:
+        for row in rows:
+            GATEWAY_DECISIONS.labels("replica", row["reason"]).inc()
     return AccessReportOut(recorded=len(rows) if recorded else 0)
 
 

@@ -1,6 +1,7 @@
 """The key registry: registration and whitelists (admin), status (officers, auditors),
 and the gateway's question whether a key may be used from an address."""
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from api.schemas import AllowedIpsIn, AuthorizeIn, AuthorizeOut, KeyIn
 from domain.alerts import KeyId
 from domain.network import InvalidWhitelist
 from domain.registry import KeyConflict
+from observability.metrics import GATEWAY_DECISION_SECONDS, GATEWAY_DECISIONS
 from store.access import decide_access, key_view
 from store.registry import (
     KeyRecord,
@@ -82,7 +84,10 @@ async def authorize_use(
 
     One read, no write lock: the log row is queued and committed in a batch afterwards.
     """
+    started = time.perf_counter()
     view = await store.read(lambda c: key_view(c, key_id))
     decision, entry = decide_access(view, key_id, body.ip, body.permission, datetime.now(UTC))
     store.log_access(entry)
+    GATEWAY_DECISION_SECONDS.observe(time.perf_counter() - started)
+    GATEWAY_DECISIONS.labels("authorize", decision.reason.value).inc()
     return AuthorizeOut(allowed=decision.allowed, reason=decision.reason.value)
