@@ -1,14 +1,26 @@
 """Bodies of the gateways' change feed and of the decisions they report back."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 from api.schemas import Body
 from domain.gateway import GatewayReason
 from domain.keys import KeyStatus, Permission
 
 MAX_REPORTED = 5000  # decisions in one report
+
+
+def _in_utc(moment: datetime) -> datetime:
+    # An offset at the calendar's edge (year 1 at +01:00) has no UTC time: a 422, not a 500.
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time has no UTC equivalent") from None
+
+
+UtcTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 class KeyViewOut(Body):
@@ -53,7 +65,7 @@ class ReportedDecision(Body):
     permission: Permission
     allowed: bool
     reason: GatewayReason
-    decided_at: AwareDatetime
+    decided_at: UtcTime
 
 
 class AccessReportIn(Body):
