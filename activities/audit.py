@@ -5,6 +5,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.store_access import StoreActivities
 from domain.activity_io import ActivityName, RecordCaseFactsInput, RecordCaseFactsResult
+from domain.audit_events import refused_by_the_log
 from store.audit_chain import ForbiddenPayload
 
 
@@ -13,12 +14,16 @@ class AuditActivities(StoreActivities):
 
     @activity.defn(name=ActivityName.RECORD_CASE_FACTS)
     async def record_case_facts(self, request: RecordCaseFactsInput) -> RecordCaseFactsResult:
-        """Append the facts not yet recorded, in one transaction; repeats append nothing."""
+        """Append the facts not yet recorded, in one transaction; repeats append nothing.
+
+        Facts the audit log would refuse are left out and reported, so the rest are kept.
+        """
         now = self._clock()
+        taken, refused = refused_by_the_log(request.facts)
         try:
-            appended = await self._append_facts(request.facts, now)
+            appended = await self._append_facts(taken, now)
         except ForbiddenPayload as error:
             raise ApplicationError(
                 str(error), type="ForbiddenPayload", non_retryable=True
             ) from error
-        return RecordCaseFactsResult(appended=appended)
+        return RecordCaseFactsResult(appended=appended, refused=refused)

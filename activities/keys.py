@@ -5,7 +5,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.store_access import StoreActivities
 from domain.activity_io import ActivityName, ApplyKeyMeasureInput, KeyStateResult
-from domain.audit_events import expiry_read_back
+from domain.audit_events import expiry_read_back, refused_by_the_log
 from store.audit_chain import ForbiddenPayload
 from store.measures import apply_measure, key_state
 from store.registry import UnknownKey
@@ -21,6 +21,9 @@ class KeyActivities(StoreActivities):
         After an expiry the read-back (status and the gateway's answer) is recorded too.
         """
         now = self._clock()
+        # Facts the audit log would refuse must not stop the measure: left out, reported.
+        taken, refused = refused_by_the_log(request.facts)
+        request = request.model_copy(update={"facts": taken})
         try:
             changed = await self._work.write(lambda c: apply_measure(c, request, now))
             read_at = self._clock()
@@ -32,4 +35,4 @@ class KeyActivities(StoreActivities):
             raise ApplicationError(
                 str(error), type=type(error).__name__, non_retryable=True
             ) from error
-        return state
+        return state.model_copy(update={"refused": refused}) if refused else state

@@ -10,6 +10,7 @@ _STAGE_STYLE = {
     "MONITORING": "cyan",
     "WARNED": "yellow",
     "AWAITING_KYC": "bold yellow",
+    "OWNER_UNREACHABLE": "bold magenta",
     "PROBATION": "blue",
     "RESTORED": "green",
     "CLEARED": "green",

@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.alerts import AlertKind, Severity
 from domain.keys import KeyStatus, Permission
-from domain.notices import Channel, DeliveryStatus, NoticeKind
+from domain.notices import Channel, DeliveryStatus, ExpiryReason, NoticeKind
 
 
 class ActivityName:
@@ -45,8 +45,17 @@ class RecordCaseFactsInput(_Model):
     facts: list[AuditFact]
 
 
+class StoreRefusal(_Model):
+    """A fact the store refused to record, and why (never the refused payload itself)."""
+
+    event_id: str
+    event_type: str
+    reason: str = Field(max_length=500)
+
+
 class RecordCaseFactsResult(_Model):
     appended: int  # rows newly written; facts already present are skipped
+    refused: list[StoreRefusal] = Field(default_factory=list)  # the others were written
 
 
 class KeyMeasure(StrEnum):
@@ -82,6 +91,7 @@ class KeyStateResult(_Model):
     # The gateway's decision for this key now (read back after expiry): e.g. "expired".
     gateway_reason: str
     changed: bool  # False when the key was already in the requested state
+    refused: list[StoreRefusal] = Field(default_factory=list)  # facts the audit log refused
 
 
 class SendNoticeInput(_Model):
@@ -95,6 +105,10 @@ class SendNoticeInput(_Model):
     detected: list[AlertKind]
     deadline: AwareDatetime | None = None
     occurred_at: AwareDatetime
+    channels: list[Channel] = Field(default_factory=lambda: list(Channel))  # a retry uses one
+    # The expiry notice says why (and an officer's reason); older sends carry none.
+    expiry_reason: ExpiryReason | None = None
+    officer_reason: str | None = Field(default=None, max_length=500)
 
 
 class ChannelOutcome(_Model):

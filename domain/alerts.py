@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.ids import KEY_ID_PATTERN
+from domain.privacy import private_key_path
 
 MAX_EVIDENCE_BYTES = 8 * 1024
 
@@ -36,6 +37,10 @@ def _bounded_evidence(value: dict[str, Any]) -> dict[str, Any]:
     size = len(json.dumps(value, separators=(",", ":"), default=str).encode())
     if size > MAX_EVIDENCE_BYTES:
         raise ValueError(f"evidence is {size} bytes; at most {MAX_EVIDENCE_BYTES} allowed")
+    path = private_key_path(value, "evidence")
+    if path is not None:
+        # The audit log would refuse it: evidence carries ids and measures, never contacts.
+        raise ValueError(f"{path} is named like a contact or a secret; evidence must not carry one")
     return value
 
 

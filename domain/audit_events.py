@@ -16,11 +16,13 @@ from domain.activity_io import (
     KeyMeasure,
     KeyStateResult,
     SendNoticeInput,
+    StoreRefusal,
 )
 from domain.alerts import Alert
 from domain.case import ActionRecord, CaseState, KycRecord, NoticeRecord, StageChange
 from domain.keys import KeyStatus
 from domain.messages import DeliveryEvent
+from domain.privacy import private_key_path
 
 
 class EventType:
@@ -36,6 +38,7 @@ class EventType:
     KYC_RESULT = "kyc.result"
     CASE_CLOSED = "case.closed"
     KEY_MEASURE_FAILED = "key.measure_failed"
+    STORE_REFUSED = "store.refused"
     # Written by the `apply_key_measure` activity in the same transaction as the change.
     KEY_STATUS_CHANGED = "key.status_changed"
     KEY_STATUS_UNCHANGED = "key.status_unchanged"  # the measure did not apply (already expired)
@@ -228,3 +231,26 @@ def expiry_read_back(request: ApplyKeyMeasureInput, state: KeyStateResult) -> Au
             "expired_at": state.expired_at,
         },
     )
+
+
+def store_refused(state: CaseState, refusals: Sequence[StoreRefusal], at: datetime) -> AuditFact:
+    """The store refused some of the case's facts; the case went on (`state` counts them)."""
+    payload = {"refused": [r.model_dump(mode="json") for r in refusals]}
+    event_id = f"{state.case_id}:refused:{state.store_refusal_count}"
+    return _fact(state, event_id, EventType.STORE_REFUSED, at, payload)
+
+
+def refused_by_the_log(facts: Sequence[AuditFact]) -> tuple[list[AuditFact], list[StoreRefusal]]:
+    """The facts the audit log takes, and a refusal for each it would refuse."""
+    taken: list[AuditFact] = []
+    refused: list[StoreRefusal] = []
+    for fact in facts:
+        path = private_key_path(fact.payload, "payload")
+        if path is None:
+            taken.append(fact)
+        else:
+            reason = f"{path} is named like a contact or a secret"
+            refused.append(
+                StoreRefusal(event_id=fact.event_id, event_type=fact.event_type, reason=reason)
+            )
+    return taken, refused

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain.activity_io import StoreRefusal
 from domain.alerts import Alert, AlertKind, Severity
 from domain.keys import KeyStatus
-from domain.notices import Channel, DeliveryStatus, NoticeKind
+from domain.notices import Channel, DeliveryStatus, ExpiryReason, NoticeKind
 from domain.officer import OfficerAction
 from domain.policy import LadderPolicy
 from domain.stages import CaseStage
@@ -60,6 +61,13 @@ class NoticeRecord(_Model):
     completed_at: AwareDatetime | None = None  # None while the send is in flight
     channels: list[NoticeChannelState] = Field(default_factory=list)
     error: str | None = None  # why the send gave up, if it did
+    # A retry through one channel after the other failed (`domain.reach`): which notice, which
+    # channel. The notice retried shows the channels that reached the owner, its own or a retry's.
+    fallback_of: str | None = None
+    via: Channel | None = None
+    reached_by: list[Channel] = Field(default_factory=list)
+    expiry_reason: ExpiryReason | None = None  # what the expiry notice tells the owner
+    officer_reason: str | None = None
 
 
 class ActionRecord(_Model):
@@ -86,7 +94,7 @@ class KycRecord(_Model):
 
 
 class StageChange(_Model):
-    """One step of the case through the ladder."""
+    """One step of the case through the stage_rules."""
 
     stage: CaseStage
     at: AwareDatetime
@@ -124,6 +132,9 @@ class CaseState(_Model):
     action_count: int = 0
     kyc_results: list[KycRecord] = Field(default_factory=list)
     stages: list[StageChange] = Field(default_factory=list)
+    # Facts the store refused (the case went on without them); the latest, and how many.
+    store_refusals: list[StoreRefusal] = Field(default_factory=list)
+    store_refusal_count: int = 0
     runs: int = 1  # workflow runs in the chain (continue-as-new keeps the case)
 
     def notice(self, notice_id: str) -> NoticeRecord | None:
@@ -146,6 +157,7 @@ class KeyCaseInput(_Model):
     carried_policy: LadderPolicy | None = None
     carried_alert_ids: list[str] = Field(default_factory=list)  # the dedupe window
     carried_alerts: list[Alert] = Field(default_factory=list)  # to open the next case with
+    carried_undecided: str = ""  # alerts a long case's next run decides (`domain.carry`)
 
 
 def case_summary(key_id: str, exchange: str) -> str:

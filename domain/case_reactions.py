@@ -10,14 +10,14 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from domain import audit_events as facts
-from domain import stage_rules
+from domain import reach, stage_rules
 from domain.actions import apply_action
-from domain.activity_io import AuditFact, ChannelOutcome, KeyMeasure, KeyStateResult
+from domain.activity_io import AuditFact, ChannelOutcome, KeyMeasure, KeyStateResult, StoreRefusal
 from domain.alerts import Alert
 from domain.case import CaseState
 from domain.messages import DeliveryEvent, KycResult
 from domain.notice_log import apply_delivery, complete_notice, request_notice
-from domain.notices import NoticeKind
+from domain.notices import Channel, ExpiryReason, NoticeKind
 from domain.officer import OfficerAction, OfficerInput
 from domain.policy import LadderPolicy
 from domain.stages import CaseStage
@@ -40,7 +40,10 @@ class NoticeRequest(BaseModel):
 
     notice_id: str
     kind: NoticeKind
-    deadline: datetime | None = None
+    deadline: datetime | None = None  # of the KYC; of probation, for `restored` and its expiry
+    channels: tuple[Channel, ...] = tuple(Channel)  # a retry goes through one
+    expiry_reason: ExpiryReason | None = None
+    officer_reason: str | None = None
 
 
 class Effects(BaseModel):
@@ -63,6 +66,7 @@ class Effects(BaseModel):
 
 Decision = tuple[CaseState, Effects]
 NONE = Effects()
+MAX_REFUSALS_KEPT = 20  # the audit log's store.refused rows keep them all
 
 
 # Heightened monitoring, every case's first measure. Intake applies it as it opens the case
@@ -94,7 +98,8 @@ def on_alerts(
     if not fresh:
         return state, effects
     if state.stage is CaseStage.PROBATION:
-        return _then(effects, _expire(state, now, "new alert during probation"))
+        expiry = _expire(state, now, "new alert during probation", ExpiryReason.ALERT_IN_PROBATION)
+        return _then(effects, expiry)
     if stage_rules.should_escalate(state, policy):
         reason = f"{state.alerts.count} alert(s), severity {state.severity.value}"
         return _then(effects, _escalate(state, policy, now, reason))
@@ -111,24 +116,38 @@ def on_kyc(state: CaseState, result: KycResult, policy: LadderPolicy, now: datet
     if not waiting:
         return state, effects
     if not result.passed:
-        return _then(effects, _expire(state, now, "re-verification failed"))
+        return _then(
+            effects, _expire(state, now, "re-verification failed", ExpiryReason.KYC_FAILED)
+        )
     state = stage_rules.start_probation(state, policy, now)
-    state = request_notice(state, NoticeKind.RESTORED.value, NoticeKind.RESTORED, now)
+    until = state.probation_until  # the owner is told when probation ends
+    state = request_notice(state, NoticeKind.RESTORED.value, NoticeKind.RESTORED, now, until)
+    restored = NoticeRequest(
+        notice_id=NoticeKind.RESTORED.value, kind=NoticeKind.RESTORED, deadline=until
+    )
     return state, effects.then(
         Effects(
             facts=(facts.stage_changed(state, state.stages[-1]),),
             measure=MeasureRequest(measure=KeyMeasure.RESTORE, reason="re-verification passed"),
-            notices=(NoticeRequest(notice_id=NoticeKind.RESTORED.value, kind=NoticeKind.RESTORED),),
+            notices=(restored,),
         )
     )
 
 
-def on_delivery(state: CaseState, event: DeliveryEvent) -> Decision:
-    """A provider's delivery report; reports that change nothing are dropped."""
+def on_delivery(
+    state: CaseState, event: DeliveryEvent, now: datetime, reach_rules: bool = True
+) -> Decision:
+    """A provider's delivery report; reports that change nothing are dropped.
+
+    A bounce or an undelivered report may leave the notice reaching nobody: see `_follow_reach`.
+    """
     advanced = apply_delivery(state, event)
     if advanced is None:
         return state, NONE
-    return advanced, Effects(facts=(facts.notice_delivery(advanced, event),))
+    effects = Effects(facts=(facts.notice_delivery(advanced, event),))
+    if not reach_rules:
+        return advanced, effects
+    return _then(effects, _follow_reach(advanced, event.notice_id, now, reach_rules))
 
 
 def on_action(
@@ -147,16 +166,22 @@ def on_action(
     if action is OfficerAction.DISMISS:
         return _then(effects, _close(state, CaseStage.DISMISSED, now, reason, actor))
     if action is OfficerAction.EXPIRE_NOW:
-        return _then(effects, _expire(state, now, reason, actor))
+        expiry = _expire(state, now, reason, ExpiryReason.OFFICER, actor, record.reason)
+        return _then(effects, expiry)
     return state, effects
 
 
-def on_time(state: CaseState, now: datetime) -> Decision:
-    """What falls due by `now`: the quiet window, the KYC deadline, probation, reminders."""
+def on_time(state: CaseState, now: datetime, reach_rules: bool = True) -> Decision:
+    """What falls due by `now`: the quiet window, the KYC deadline, probation, reminders.
+
+    The deadline runs only once a provider accepted the warning (AWAITING_KYC); cases of
+    older releases (`reach_rules=False`) also let it pass while the warning is in flight.
+    """
     if stage_rules.is_quiet_window_over(state, now):
         return _close(state, CaseStage.CLEARED, now, "quiet monitoring window ended")
-    if stage_rules.is_kyc_deadline_passed(state, now):
-        return _expire(state, now, "KYC deadline passed without re-verification")
+    if stage_rules.is_kyc_deadline_passed(state, now, while_warned=not reach_rules):
+        reason = "KYC deadline passed without re-verification"
+        return _expire(state, now, reason, ExpiryReason.DEADLINE_PASSED)
     if stage_rules.is_probation_over(state, now):
         return _close(state, CaseStage.RESTORED, now, "probation ended without a new alert")
     effects = NONE
@@ -177,8 +202,9 @@ def on_sent(
     outcomes: list[ChannelOutcome],
     error: str | None,
     now: datetime,
+    reach_rules: bool = True,
 ) -> Decision:
-    """A notice's send finished: keep the outcome; a sent warning starts the KYC wait.
+    """A notice's send finished: keep the outcome, and follow what reached the owner.
 
     The send recorded its outcome in the audit log itself; only a send that gave up
     leaves that to the case.
@@ -186,11 +212,64 @@ def on_sent(
     state = complete_notice(state, notice_id, outcomes, now, error)
     notice = state.notice(notice_id)
     gave_up = (facts.notice_given_up(state, notice),) if notice and error else ()
-    effects = Effects(facts=gave_up)
-    if notice_id == NoticeKind.WARNING.value and state.stage is CaseStage.WARNED:
-        state = stage_rules.change_stage(state, CaseStage.AWAITING_KYC, now, "warning sent")
-        effects = effects.then(Effects(facts=(facts.stage_changed(state, state.stages[-1]),)))
+    return _then(Effects(facts=gave_up), _follow_reach(state, notice_id, now, reach_rules))
+
+
+def _follow_reach(state: CaseState, notice_id: str, now: datetime, reach_rules: bool) -> Decision:
+    """Retry a notice that a channel failed, and move the case on what the warning reached.
+
+    A warning that a provider accepted starts the KYC wait; one that reached nobody, with
+    no retry left, leaves the case OWNER_UNREACHABLE until an officer decides. Cases of
+    older releases (`reach_rules=False`) waited for KYC after any warning, as they did.
+    """
+    root = reach.root_of(state, notice_id)
+    if root is None:
+        return state, NONE
+    state = reach.note_reach(state, root.notice_id)
+    root = state.notice(root.notice_id) or root
+    warning = root.notice_id == NoticeKind.WARNING.value
+    if not reach_rules:
+        if warning and state.stage is CaseStage.WARNED:
+            return _change(state, CaseStage.AWAITING_KYC, now, "warning sent")
+        return state, NONE
+    effects = NONE
+    for channel in reach.retries_due(state, root):
+        retry = reach.retry_id(root.notice_id, channel)
+        why, officer = root.expiry_reason, root.officer_reason
+        state = request_notice(
+            state, retry, root.kind, now, root.deadline, root.notice_id, channel, why, officer
+        )
+        request = NoticeRequest(
+            notice_id=retry,
+            kind=root.kind,
+            deadline=root.deadline,
+            channels=(channel,),
+            expiry_reason=why,
+            officer_reason=officer,
+        )
+        effects = effects.then(Effects(notices=(request,)))
+    if not warning or state.stage not in stage_rules.KYC_PENDING:
+        return state, effects
+    if root.reached_by and state.stage is CaseStage.WARNED:
+        by = " and ".join(c.value for c in root.reached_by)
+        return _then(effects, _change(state, CaseStage.AWAITING_KYC, now, f"warning sent by {by}"))
+    if not root.reached_by and reach.is_settled(state, root):
+        reason = "no channel reached the owner; an officer decides"
+        return _then(effects, _change(state, CaseStage.OWNER_UNREACHABLE, now, reason))
     return state, effects
+
+
+def _change(state: CaseState, stage: CaseStage, now: datetime, reason: str) -> Decision:
+    state = stage_rules.change_stage(state, stage, now, reason)
+    return state, Effects(facts=(facts.stage_changed(state, state.stages[-1]),))
+
+
+def on_refused(state: CaseState, refusals: list[StoreRefusal], now: datetime) -> Decision:
+    """The store refused facts: the case keeps the refusals, records that, and goes on."""
+    count = state.store_refusal_count + len(refusals)
+    kept = [*state.store_refusals, *refusals][-MAX_REFUSALS_KEPT:]
+    state = state.model_copy(update={"store_refusals": kept, "store_refusal_count": count})
+    return state, Effects(facts=(facts.store_refused(state, refusals, now),))
 
 
 def on_measure(state: CaseState, result: KeyStateResult) -> CaseState:
@@ -224,13 +303,40 @@ def _restrict(state: CaseState, reason: str) -> Decision:
     return state, Effects(measure=MeasureRequest(measure=KeyMeasure.RESTRICT, reason=reason))
 
 
-def _expire(state: CaseState, now: datetime, reason: str, actor: str = "keycase") -> Decision:
+def _expire(
+    state: CaseState,
+    now: datetime,
+    reason: str,
+    why: ExpiryReason,
+    actor: str = "keycase",
+    officer_reason: str | None = None,
+) -> Decision:
+    """Expire the key and tell the owner why, with the date that applies to the reason."""
+    dated = {
+        ExpiryReason.DEADLINE_PASSED: state.kyc_deadline,
+        ExpiryReason.ALERT_IN_PROBATION: state.probation_until,
+    }.get(why)
     state = stage_rules.change_stage(state, CaseStage.EXPIRED, now, reason, actor)
-    state = request_notice(state, NoticeKind.EXPIRY.value, NoticeKind.EXPIRY, now)
+    state = request_notice(
+        state,
+        NoticeKind.EXPIRY.value,
+        NoticeKind.EXPIRY,
+        now,
+        dated,
+        expiry_reason=why,
+        officer_reason=officer_reason,
+    )
+    notice = NoticeRequest(
+        notice_id=NoticeKind.EXPIRY.value,
+        kind=NoticeKind.EXPIRY,
+        deadline=dated,
+        expiry_reason=why,
+        officer_reason=officer_reason,
+    )
     return state, Effects(
         facts=(facts.stage_changed(state, state.stages[-1]), facts.case_closed(state)),
         measure=MeasureRequest(measure=KeyMeasure.EXPIRE, reason=reason, actor=actor),
-        notices=(NoticeRequest(notice_id=NoticeKind.EXPIRY.value, kind=NoticeKind.EXPIRY),),
+        notices=(notice,),
     )
 
 

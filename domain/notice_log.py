@@ -6,7 +6,7 @@ from datetime import datetime
 from domain.activity_io import ChannelOutcome
 from domain.case import CaseState, NoticeChannelState, NoticeRecord
 from domain.messages import DeliveryEvent
-from domain.notices import DeliveryStatus, NoticeKind
+from domain.notices import Channel, DeliveryStatus, ExpiryReason, NoticeKind
 
 _ORDER = list(DeliveryStatus)
 _Change = Callable[[NoticeRecord], NoticeRecord]
@@ -18,9 +18,22 @@ def request_notice(
     kind: NoticeKind,
     now: datetime,
     deadline: datetime | None = None,
+    fallback_of: str | None = None,
+    via: Channel | None = None,
+    expiry_reason: ExpiryReason | None = None,
+    officer_reason: str | None = None,
 ) -> CaseState:
     """Note that the case asked for a notice (it is in flight until completed)."""
-    notice = NoticeRecord(notice_id=notice_id, kind=kind, requested_at=now, deadline=deadline)
+    notice = NoticeRecord(
+        notice_id=notice_id,
+        kind=kind,
+        requested_at=now,
+        deadline=deadline,
+        fallback_of=fallback_of,
+        via=via,
+        expiry_reason=expiry_reason,
+        officer_reason=officer_reason,
+    )
     return state.model_copy(update={"notices": [*state.notices, notice]})
 
 

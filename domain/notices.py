@@ -10,6 +10,15 @@ class NoticeKind(StrEnum):
     RESTORED = "restored"
 
 
+class ExpiryReason(StrEnum):
+    """Why a key was expired, as its owner is told."""
+
+    DEADLINE_PASSED = "deadline_passed"  # no re-verification by the KYC deadline
+    KYC_FAILED = "kyc_failed"
+    OFFICER = "officer"  # an officer's expire-now, with the officer's reason
+    ALERT_IN_PROBATION = "alert_in_probation"
+
+
 class Channel(StrEnum):
     EMAIL = "email"
     SMS = "sms"

@@ -195,14 +195,20 @@ def next_reminder(state: CaseState) -> Reminder | None:
     return next((r for r in reminders(state) if state.notice(r.notice_id) is None), None)
 
 
-def next_wakeup(state: CaseState) -> datetime | None:
-    """When the case must next act on its own, if no message arrives before."""
+def next_wakeup(state: CaseState, while_warned: bool = False) -> datetime | None:
+    """When the case must next act on its own, if no message arrives before.
+
+    While the warning is in flight only its reminders are due, not the deadline
+    (`while_warned`: as older releases did, the deadline too).
+    """
     if state.stage is CaseStage.MONITORING:
         return state.monitoring_until
     if state.stage in KYC_PENDING:
         reminder = next_reminder(state)
         if reminder and state.kyc_deadline and reminder.at < state.kyc_deadline:
             return reminder.at
+        if state.stage is CaseStage.WARNED and not while_warned:
+            return None
         return state.kyc_deadline
     if state.stage is CaseStage.PROBATION:
         return state.probation_until
@@ -215,10 +221,14 @@ def is_quiet_window_over(state: CaseState, now: datetime) -> bool:
     return state.stage is CaseStage.MONITORING and until is not None and now >= until
 
 
-def is_kyc_deadline_passed(state: CaseState, now: datetime) -> bool:
-    """The owner did not re-verify in time."""
+def is_kyc_deadline_passed(state: CaseState, now: datetime, while_warned: bool = False) -> bool:
+    """The owner did not re-verify in time (told: a provider accepted the warning).
+
+    `while_warned`: as older releases did, also while the warning is still in flight.
+    """
     deadline = state.kyc_deadline
-    return state.stage in KYC_PENDING and deadline is not None and now >= deadline
+    stages = KYC_PENDING if while_warned else {CaseStage.AWAITING_KYC}
+    return state.stage in stages and deadline is not None and now >= deadline
 
 
 def is_probation_over(state: CaseState, now: datetime) -> bool:

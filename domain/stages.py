@@ -1,4 +1,17 @@
-"""The stages of a key case (see DESIGN.md, "The case workflow")."""
+"""The stages of a key case (see DESIGN.md, "The case workflow", and the README).
+
+```
+MONITORING ─threshold / confirm─▶ WARNED ─a provider accepted─▶ AWAITING_KYC ─passed─▶ PROBATION
+  │                                 │                              │                     │
+  └─quiet window─▶ CLEARED          │          EXPIRED ◀─failed / deadline   alert─▶ EXPIRED
+                                    │                                 window ends─▶ RESTORED
+                                    └─no channel reached the owner─▶ OWNER_UNREACHABLE
+any open stage ─officer dismiss─▶ DISMISSED;  ─officer expire-now─▶ EXPIRED
+```
+
+AWAITING_KYC can also become OWNER_UNREACHABLE: a bounce or undelivered report on the
+channel that reached the owner, with its retry through the other channel failing too.
+"""
 
 from enum import StrEnum
 
@@ -7,6 +20,7 @@ class CaseStage(StrEnum):
     MONITORING = "MONITORING"
     WARNED = "WARNED"
     AWAITING_KYC = "AWAITING_KYC"
+    OWNER_UNREACHABLE = "OWNER_UNREACHABLE"  # no channel reached the owner: an officer decides
     PROBATION = "PROBATION"
     RESTORED = "RESTORED"
     CLEARED = "CLEARED"
@@ -19,5 +33,11 @@ class CaseStage(StrEnum):
 
 
 OPEN_STAGES = frozenset(
-    {CaseStage.MONITORING, CaseStage.WARNED, CaseStage.AWAITING_KYC, CaseStage.PROBATION}
+    {
+        CaseStage.MONITORING,
+        CaseStage.WARNED,
+        CaseStage.AWAITING_KYC,
+        CaseStage.OWNER_UNREACHABLE,
+        CaseStage.PROBATION,
+    }
 )

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         RecordCaseFactsResult,
         SendNoticeInput,
         SendNoticeResult,
+        StoreRefusal,
     )
     from domain.case import CaseState
     from domain.policy import LadderPolicy, LoadPolicyInput, LoadPolicyResult
@@ -34,8 +35,12 @@ STORE_RETRY = RetryPolicy(
 # A provider outage longer than this shows as a failed notice rather than a stuck case.
 NOTICE_GIVE_UP_AFTER = timedelta(hours=6)
 NOTICE_ATTEMPT_TIMEOUT = timedelta(minutes=2)
+# The activity heartbeats every second: a worker lost mid-send is noticed after this, and
+# the retry (which settles the attempt in doubt through the outbox) follows 2 s later.
+# Activity options are not compared on replay, so running cases take these as they are.
+NOTICE_HEARTBEAT_TIMEOUT = timedelta(seconds=5)
 NOTICE_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=10),
+    initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=10),
 )
@@ -55,16 +60,38 @@ async def load_policy(case_id: str) -> LadderPolicy:
     return result.policy
 
 
-async def record_facts(facts: list[AuditFact]) -> None:
-    """Append facts to the audit log, in writes of bounded size."""
+async def record_facts(facts: list[AuditFact]) -> list[StoreRefusal]:
+    """Append facts to the audit log, in writes of bounded size; what the store refused.
+
+    A refusal never fails the case's run: a write refused as a whole (a non-retryable
+    error) comes back as a refusal of each of its facts.
+    """
+    refused: list[StoreRefusal] = []
     for start in range(0, len(facts), FACTS_PER_WRITE):
-        await workflow.execute_local_activity(
-            ActivityName.RECORD_CASE_FACTS,
-            RecordCaseFactsInput(facts=facts[start : start + FACTS_PER_WRITE]),
-            result_type=RecordCaseFactsResult,
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY,
-        )
+        batch = facts[start : start + FACTS_PER_WRITE]
+        try:
+            result: RecordCaseFactsResult = await workflow.execute_local_activity(
+                ActivityName.RECORD_CASE_FACTS,
+                RecordCaseFactsInput(facts=batch),
+                result_type=RecordCaseFactsResult,
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=STORE_RETRY,
+            )
+        except (ActivityError, ApplicationError) as error:
+            reason = _cause(error)[:500]
+            workflow.logger.error("the store refused %d fact(s): %s", len(batch), reason)
+            refused.extend(
+                StoreRefusal(event_id=f.event_id, event_type=f.event_type, reason=reason)
+                for f in batch
+            )
+        else:
+            refused.extend(result.refused)
+    return refused
+
+
+def _cause(error: ActivityError | ApplicationError) -> str:
+    # A local activity's failure arrives unwrapped, as the ApplicationError itself.
+    return str(error.cause or error) if isinstance(error, ActivityError) else str(error)
 
 
 async def apply_key_measure(request: ApplyKeyMeasureInput) -> KeyStateResult:
@@ -87,6 +114,7 @@ async def send_notice(request: SendNoticeInput) -> SendNoticeResult:
         request,
         result_type=SendNoticeResult,
         start_to_close_timeout=NOTICE_ATTEMPT_TIMEOUT,
+        heartbeat_timeout=NOTICE_HEARTBEAT_TIMEOUT,
         schedule_to_close_timeout=NOTICE_GIVE_UP_AFTER,
         retry_policy=NOTICE_RETRY,
         summary=f"notice: {request.notice_id}",
@@ -99,7 +127,7 @@ Sent = tuple[list[ChannelOutcome], str | None]  # per-channel outcomes, or why i
 
 async def apply_measure(
     state: CaseState, request: case_reactions.MeasureRequest, facts: list[AuditFact]
-) -> CaseState:
+) -> tuple[CaseState, list[StoreRefusal]]:
     """Apply a key measure with its facts; a refusal is recorded and the case goes on."""
     measure = request.measure.value
     try:
@@ -117,14 +145,12 @@ async def apply_measure(
         )
     except (ActivityError, ApplicationError) as error:
         # A refused measure (say, a key missing from the registry) must not lose the case:
-        # the facts are kept and officers see the failure in the audit log. A local
-        # activity's failure arrives unwrapped, as the ApplicationError itself.
-        cause = str(error.cause or error) if isinstance(error, ActivityError) else str(error)
+        # the facts are kept and officers see the failure in the audit log.
+        cause = _cause(error)
         workflow.logger.error("key measure %s failed for %s: %s", measure, state.key_id, cause)
         failed = audit_events.key_measure_failed(state, measure, cause, workflow.now())
-        await record_facts([*facts, failed])
-        return state
-    return case_reactions.on_measure(state, result)
+        return state, await record_facts([*facts, failed])
+    return case_reactions.on_measure(state, result), list(result.refused)
 
 
 async def send(state: CaseState, notice: case_reactions.NoticeRequest) -> Sent:
@@ -140,6 +166,9 @@ async def send(state: CaseState, notice: case_reactions.NoticeRequest) -> Sent:
         detected=list(state.alerts.kinds),
         deadline=notice.deadline,
         occurred_at=workflow.now(),
+        channels=list(notice.channels),
+        expiry_reason=notice.expiry_reason,
+        officer_reason=notice.officer_reason,
     )
     try:
         result = await send_notice(request)

@@ -1,4 +1,4 @@
-"""KeyCaseWorkflow: one durable case per suspicious API key, up the DAXA ladder.
+"""KeyCaseWorkflow: one durable case per suspicious API key, up the DAXA stage_rules.
 
 Handlers only queue what arrives; one loop decides (pure rules in `domain.case_reactions`)
 and then acts (store writes as local activities, notices as activities, search
@@ -19,7 +19,9 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import case_reactions, stage_rules
     from domain.actions import reject_action
+    from domain.activity_io import StoreRefusal
     from domain.alerts import Alert
+    from domain.carry import MAX_PACKED_CHARS, pack_alerts, unpack_alerts
     from domain.case import CaseState, KeyCaseInput, QueryName
     from domain.ids import WORKFLOW_TYPE, case_id_for
     from domain.messages import DeliveryEvent, KycResult, SignalName
@@ -34,6 +36,10 @@ from workflows.officer_desk import OfficerCommand, OfficerDesk
 SEEN_ALERT_IDS = 2000  # repeats older than this many alerts are caught by the audit log
 RUN_EVENT_BUDGET = 2000  # continue as new well before the server's 10K warning
 LAST_TURN_WAIT = timedelta(milliseconds=50)  # see KeyCaseWorkflow._last_turn
+# The workflow.patched id of this release's changes to commands (never reused; see the
+# README on changing the workflow): continuing as new in a turn of its own, retrying a
+# notice through the other channel, OWNER_UNREACHABLE, recording the store's refusals.
+RELEASE_2026_12 = "2026-12-own-turn-owner-reach-store-refusals"
 
 _T = TypeVar("_T")
 
@@ -48,7 +54,7 @@ class KeyCaseWorkflow(OfficerDesk):
         self._policy: LadderPolicy | None = start.carried_policy
         self._seen: deque[str] = deque(start.carried_alert_ids, maxlen=SEEN_ALERT_IDS)
         self._seen_set = set(self._seen)
-        self._alerts: list[Alert] = list(start.carried_alerts)
+        self._alerts: list[Alert] = [*start.carried_alerts, *unpack_alerts(start.carried_undecided)]
         self._next_case: list[Alert] = []  # alerts that came after the case ended
         self._kyc: list[KycResult] = []
         self._deliveries: list[DeliveryEvent] = []
@@ -57,6 +63,9 @@ class KeyCaseWorkflow(OfficerDesk):
         self._sending: dict[str, asyncio.Task[case_effects.Sent]] = {}
         self._effects = case_reactions.NONE
         self._ran_local_activity = False  # in the turn just taken
+        self._turn_timer: asyncio.Task[None] | None = None  # gives continue-as-new its own turn
+        self._new_rules = True  # False in runs that began on an older release (see run)
+        self._received = 0  # signals so far, to tell a fresh turn from this one
         self._alarm = Alarm()
         # A continued run inherits the search attributes the last run set.
         self._showcase = visibility.Showcase(self._state)
@@ -64,32 +73,40 @@ class KeyCaseWorkflow(OfficerDesk):
     @workflow.run
     async def run(self, start: KeyCaseInput) -> CaseState:
         """Run the case until it ends (or hand it on to a new run when history grows)."""
+        # Asked once, before any local activity: in a turn whose local activity a query
+        # split, a later `patched` call replays in another turn than it ran in.
+        self._new_rules = workflow.patched(RELEASE_2026_12)
         state, policy = await self._open(start)
         while True:
             state = self._decide(state, policy)
             state = await self._act(state)
             ended = not state.stage.is_open and not self._sending
-            if (ended or self._should_continue_as_new(state)) and not self._pending():
+            grown = self._should_continue_as_new(state)
+            if (ended or (grown and not self._new_rules)) and not self._pending():
                 await self._last_turn(ended)
                 if self._pending():
                     continue  # messages came meanwhile: decide on them first
                 if not ended:
-                    self._continue_as_new(start, state, policy)
+                    self._continue_as_new(start, state, policy)  # as older releases did
                 if self._next_case:
                     self._open_next_case(start)
                 return state
-            self._alarm.set(stage_rules.next_wakeup(state), _alarm_summary(state))
+            if grown and self._new_rules:
+                await self._hand_over(start, state, policy)
+                continue  # it could not yet: decide on what came meanwhile
+            wakeup = stage_rules.next_wakeup(state, while_warned=not self._new_rules)
+            self._alarm.set(wakeup, _alarm_summary(state))
             await workflow.wait_condition(self._woken)
 
     async def _last_turn(self, ended: bool) -> None:
         """Let handlers finish; an ended case then takes a turn that runs no local activity.
 
-        A case must not end in a turn that ran a local activity. A query that arrives while
-        one runs makes the SDK close that turn early and finish it in the next; should an
-        alert come before the run ends, the replay that follows ends the run before it
-        delivers the signal, and the alert is lost (seen with temporalio 1.35). A short
-        timer gives the ending a turn of its own, in which a late signal is always seen.
-        (Continuing as new has the same exposure; see the README's known limits.)
+        A run must not end (complete or continue as new) in a turn that ran a local
+        activity. A query that arrives while one runs makes the SDK close that turn early
+        and finish it in the next; should an alert come before the run ends, the replay
+        that follows ends the run before it delivers the signal, and the alert is lost
+        (seen with temporalio 1.35). A short timer gives the ending a turn of its own, in
+        which a late signal is always seen. Continuing as new: see `_hand_over`.
         """
         await workflow.wait_condition(workflow.all_handlers_finished)
         if ended and self._ran_local_activity and not self._pending():
@@ -102,6 +119,34 @@ class KeyCaseWorkflow(OfficerDesk):
                 await workflow.wait_condition(
                     self._pending, timeout=LAST_TURN_WAIT, timeout_summary="last turn"
                 )
+
+    async def _hand_over(self, start: KeyCaseInput, state: CaseState, policy: LadderPolicy) -> None:
+        """Continue as new in a turn that ran no local activity (see `_last_turn`).
+
+        Alerts that arrive meanwhile are not decided here, which would run a local
+        activity again: the next run takes them over, so that a stream with no gap does
+        not keep this run growing. Returns only when it could not hand over yet (another
+        message to decide first, or too many alerts to carry).
+        """
+        if self._pending_but_alerts():
+            return
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._ran_local_activity:
+            # Left to fire, never cancelled: one timer serves every turn until a hand-over
+            # (a cancel racing its firing is also refused by the time-skipping test server).
+            if self._turn_timer is None or self._turn_timer.done():
+                self._turn_timer = asyncio.create_task(
+                    workflow.sleep(LAST_TURN_WAIT, summary="own turn to continue as new")
+                )
+            timer, received = self._turn_timer, self._received
+            await workflow.wait_condition(
+                lambda: self._received != received or self._pending_but_alerts() or timer.done()
+            )
+        if self._pending_but_alerts():
+            return
+        carried = pack_alerts(self._alerts)
+        if len(carried) <= MAX_PACKED_CHARS:
+            self._continue_as_new(start, state, policy, carried)
 
     async def _open(self, start: KeyCaseInput) -> tuple[CaseState, LadderPolicy]:
         if self._state is not None and self._policy is not None:
@@ -122,7 +167,9 @@ class KeyCaseWorkflow(OfficerDesk):
             if task.done():
                 del self._sending[notice_id]
                 outcomes, error = task.result()
-                state = self._adopt(case_reactions.on_sent(state, notice_id, outcomes, error, now))
+                state = self._adopt(
+                    case_reactions.on_sent(state, notice_id, outcomes, error, now, self._new_rules)
+                )
         if self._alerts:
             fresh, repeats = stage_rules.fresh_alerts(_take(self._alerts), self._seen_set)
             self._remember(a.alert_id for a in fresh)
@@ -132,10 +179,10 @@ class KeyCaseWorkflow(OfficerDesk):
         for result in _take(self._kyc):
             state = self._adopt(case_reactions.on_kyc(state, result, policy, now))
         for event in _take(self._deliveries):
-            state = self._adopt(case_reactions.on_delivery(state, event))
+            state = self._adopt(case_reactions.on_delivery(state, event, now, self._new_rules))
         for command in _take(self._commands):
             state = self._decide_command(state, policy, command, now)
-        state = self._adopt(case_reactions.on_time(state, now))
+        state = self._adopt(case_reactions.on_time(state, now, self._new_rules))
         self._state = state
         return state
 
@@ -170,11 +217,18 @@ class KeyCaseWorkflow(OfficerDesk):
         effects, self._effects = self._effects, case_reactions.NONE
         facts = list(effects.facts)
         self._ran_local_activity = bool(facts) or effects.measure is not None
+        refused: list[StoreRefusal] = []
         if effects.measure is not None:
-            state = await case_effects.apply_measure(state, effects.measure, facts)
+            state, refused = await case_effects.apply_measure(state, effects.measure, facts)
             self._state = state
         elif facts:
-            await case_effects.record_facts(facts)
+            refused = await case_effects.record_facts(facts)
+        if refused:
+            # Not behind the release's patch: no recorded run gets here, a refusal failed it.
+            state, noted = case_reactions.on_refused(state, refused, workflow.now())
+            self._state = state
+            if await case_effects.record_facts(list(noted.facts)):
+                workflow.logger.error("the store refused the record of its refusals too")
         for notice in effects.notices:
             task = asyncio.create_task(case_effects.send(state, notice))
             self._sending[notice.notice_id] = task
@@ -190,7 +244,9 @@ class KeyCaseWorkflow(OfficerDesk):
         )
         return big and state.stage.is_open and not self._sending
 
-    def _continue_as_new(self, start: KeyCaseInput, state: CaseState, policy: LadderPolicy) -> None:
+    def _continue_as_new(
+        self, start: KeyCaseInput, state: CaseState, policy: LadderPolicy, undecided: str = ""
+    ) -> None:
         workflow.continue_as_new(
             KeyCaseInput(
                 key_id=start.key_id,
@@ -199,6 +255,7 @@ class KeyCaseWorkflow(OfficerDesk):
                 carried_state=state.model_copy(update={"runs": state.runs + 1}),
                 carried_policy=policy,
                 carried_alert_ids=list(self._seen),
+                carried_undecided=undecided,
             )
         )
 
@@ -220,6 +277,9 @@ class KeyCaseWorkflow(OfficerDesk):
             search_attributes=visibility.next_case(start.key_id, start.exchange),
         )
 
+    def _pending_but_alerts(self) -> bool:
+        return bool(self._kyc or self._deliveries or self._commands)
+
     def _pending(self) -> bool:
         return bool(self._alerts or self._kyc or self._deliveries or self._commands)
 
@@ -240,16 +300,19 @@ class KeyCaseWorkflow(OfficerDesk):
     def alert(self, alert: Alert) -> None:
         """A surveillance alert about this key."""
         self._alerts.append(alert)
+        self._received += 1
 
     @workflow.signal(name=SignalName.KYC_RESULT)
     def kyc_result(self, result: KycResult) -> None:
         """The owner's re-verification result."""
         self._kyc.append(result)
+        self._received += 1
 
     @workflow.signal(name=SignalName.DELIVERY_EVENT)
     def delivery_event(self, event: DeliveryEvent) -> None:
         """A provider's delivery report for one notice channel."""
         self._deliveries.append(event)
+        self._received += 1
 
     @workflow.query(name=QueryName.CASE)
     def case(self) -> CaseState:

@@ -10,6 +10,7 @@ from temporalio.common import SearchAttributePair, SearchAttributeUpdate, TypedS
 
 with workflow.unsafe.imports_passed_through():
     from domain.case import CaseState
+    from domain.notices import NoticeKind
     from domain.search_attributes import (
         ASSIGNED_TO,
         CASE_ID,
@@ -19,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         KYC_DEADLINE,
         SEVERITY,
     )
+    from domain.stages import CaseStage
 
 Shown = dict[str, str | datetime | None]
 
@@ -75,6 +77,18 @@ def details(state: CaseState) -> str:
         lines.append(f"**KYC deadline** {state.kyc_deadline:%Y-%m-%d %H:%M} UTC")
     if state.probation_until and state.stage.is_open:
         lines.append(f"**Probation until** {state.probation_until:%Y-%m-%d %H:%M} UTC")
+    warning = state.notice(NoticeKind.WARNING.value)
+    if warning is not None and warning.completed_at is not None:
+        reached = " and ".join(c.value for c in warning.reached_by) or "no channel yet"
+        lines.append(f"**Warning reached the owner by** {reached}")
+    if state.stage is CaseStage.OWNER_UNREACHABLE:
+        lines.append("**Waiting for an officer**: expire now (with a reason) or dismiss")
+    if state.store_refusals:
+        latest = state.store_refusals[-1]
+        lines.append(
+            f"**Store refused** {state.store_refusal_count} fact(s), the case went on;"
+            f" latest {latest.event_type}: {latest.reason}"
+        )
     if state.key_status:
         lines.append(f"**Key** {state.key_status.value}")
     return "  \n".join(lines)

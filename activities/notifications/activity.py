@@ -42,6 +42,7 @@ from store.outbox_sends import OutboxSends
 from store.port import Store
 
 NOT_YET_SENT = "NoticeNotYetSent"
+HEARTBEAT_EVERY = 1.0  # seconds; well inside the workflow's heartbeat timeout
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,19 @@ class NoticeActivities:
 
     @activity.defn(name=ActivityName.SEND_NOTICE)
     async def send_notice(self, notice: SendNoticeInput) -> SendNoticeResult:
-        """Send (or account for) the notice on both channels; raise to be retried if needed.
+        """Send (or account for) the notice, heartbeating all along; raise to be retried.
+
+        The heartbeat is how the server learns within seconds that a worker died mid-send,
+        so the retry (which finds the attempt in doubt in the outbox) starts at once.
+        """
+        beating = asyncio.create_task(_keep_beating())
+        try:
+            return await self._send_notice(notice)
+        finally:
+            beating.cancel()
+
+    async def _send_notice(self, notice: SendNoticeInput) -> SendNoticeResult:
+        """Send (or account for) the notice on its channels; raise to be retried if needed.
 
         The common path is two store transactions for both channels together: one claims the
         rows and marks the attempts in doubt, then both providers are called at once, then
@@ -108,7 +121,7 @@ class NoticeActivities:
         """
         account = await self._work.read(lambda c: get_account(c, notice.account_id))
         rendered = self._renderer.render(notice, account.locale if account else None)
-        plans = self._plans(account, rendered)
+        plans = [p for p in self._plans(account, rendered) if p.channel in notice.channels]
         now = self._clock()
         claims = await self._work.write(
             lambda c: self._claim_all(OutboxSends(c), notice, plans, now)
@@ -262,6 +275,12 @@ class NoticeActivities:
 
         for n, answer in zip(pending, await self._work.write(settle), strict=True):
             steps[n] = answer
+
+
+async def _keep_beating() -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(HEARTBEAT_EVERY)
 
 
 def _sent(entry: OutboxEntry, provider: str, message_id: str | None, now: datetime) -> _Settle:

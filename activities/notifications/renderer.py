@@ -65,6 +65,8 @@ def _context(notice: SendNoticeInput) -> dict[str, object]:
         "deadline": deadline,
         "occurred": notice.occurred_at.astimezone(KST),
         "hours_left": hours_left,
+        "reason": notice.expiry_reason.value if notice.expiry_reason else None,
+        "officer_reason": notice.officer_reason,
     }
 
 

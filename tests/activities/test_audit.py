@@ -2,8 +2,6 @@
 
 import asyncio
 
-import pytest
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.audit import AuditActivities
@@ -45,8 +43,19 @@ async def test_parallel_retries_write_each_fact_once(store: Store) -> None:
     assert (report.ok, report.rows_checked) == (True, 3)
 
 
-async def test_contacts_in_a_payload_fail_without_retry(store: Store) -> None:
-    with pytest.raises(ApplicationError) as caught:
-        await record(store, "a", email="owner@example.com")
-    assert caught.value.non_retryable
-    assert await store.read(audit_rows) == []
+async def test_a_fact_naming_a_contact_is_refused_and_the_others_are_kept(store: Store) -> None:
+    facts = [
+        fact("a", "stage.changed"),
+        fact("b", "alert.received", evidence={"who": {"E-mail": "owner@example.com"}}),
+    ]
+    activities = AuditActivities(store, clock=lambda: T0)
+
+    result = await ActivityEnvironment().run(
+        activities.record_case_facts, RecordCaseFactsInput(facts=facts)
+    )
+
+    assert result.appended == 1
+    assert [(r.event_id, r.reason) for r in result.refused] == [
+        ("b", "payload.evidence.who.E-mail is named like a contact or a secret")
+    ]
+    assert [r.event_id for r in await store.read(audit_rows)] == ["a"]

@@ -141,15 +141,19 @@ async def test_expiry_is_read_back_recorded_and_final(store: Store) -> None:
     assert (await store.scan(verify)).ok
 
 
-async def test_bad_fact_rolls_back_the_status_change(store: Store) -> None:
+async def test_a_fact_naming_a_contact_is_refused_and_the_measure_still_applies(
+    store: Store,
+) -> None:
     await add_key(store)
     leaky = fact(f"{CASE}:notice", "notice.sent", phone="+821012345678")
-    with pytest.raises(ApplicationError) as caught:
-        await apply(store, measure(KeyMeasure.EXPIRE, [leaky]))
-    assert caught.value.non_retryable
-    record = await store.read(lambda c: get_key(c, "key-1"))
-    assert record is not None and record.status is KeyStatus.ACTIVE
-    assert await rows(store) == []
+
+    result = await apply(store, measure(KeyMeasure.EXPIRE, [leaky]))
+
+    assert result.status is KeyStatus.EXPIRED
+    assert [(r.event_id, r.reason) for r in result.refused] == [
+        (f"{CASE}:notice", "payload.phone is named like a contact or a secret")
+    ]
+    assert f"{CASE}:notice" not in [event_id for event_id, _ in await rows(store)]
 
 
 async def test_unknown_key_fails_without_retry(store: Store) -> None:

@@ -130,6 +130,34 @@ async def test_alert_with_oversized_evidence_is_422(http: httpx.AsyncClient) -> 
     assert "evidence" in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("evidence", "path"),
+    [
+        ({"email": "owner@example.com"}, "evidence.email"),
+        (
+            {"hits": [{"ip": "198.51.100.4"}, {"User_Phone": "+821012345678"}]},
+            "evidence.hits[1].User_Phone",
+        ),
+        ({"session": {"API-Secret": "s3cr3t"}}, "evidence.session.API-Secret"),
+        ({"login": {"Password": "hunter2"}}, "evidence.login.Password"),
+    ],
+)
+async def test_alert_whose_evidence_names_a_contact_or_secret_is_422_naming_the_path(
+    http: httpx.AsyncClient, evidence: dict[str, object], path: str
+) -> None:
+    key = await register_key(http)
+
+    response = await http.post(
+        "/v1/alerts", json=alert_for(key) | {"evidence": evidence}, headers=auth(Role.SURVEILLANCE)
+    )
+    cases = await http.get("/v1/cases", params={"key_id": key.key_id}, headers=auth(Role.OFFICER))
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+    assert path in response.json()["error"]["message"]
+    assert cases.json()["cases"] == []  # refused before any case was opened
+
+
 async def test_only_surveillance_may_raise_alerts(http: httpx.AsyncClient) -> None:
     key = await register_key(http)
 

@@ -8,7 +8,13 @@ import pytest
 
 from api.auth import Role
 from tests.api.conftest import auth
-from tests.api.support import get_case, open_case, wait_for_stage, wait_until_ended
+from tests.api.support import (
+    get_case,
+    open_case,
+    register_key,
+    wait_for_stage,
+    wait_until_ended,
+)
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -124,3 +130,20 @@ def _alert(key_id: str, account_id: str) -> dict[str, str]:
         "severity": "low",
         "observed_at": datetime.now(UTC).isoformat(),
     }
+
+
+async def test_officers_can_filter_cases_whose_owner_no_notice_reached(
+    http: httpx.AsyncClient,
+) -> None:
+    key = await register_key(http)
+
+    response = await http.get(
+        "/v1/cases",
+        params={"stage": "OWNER_UNREACHABLE", "key_id": key.key_id},
+        headers=auth(Role.OFFICER),
+    )
+    schema = (await http.get("/openapi.json")).text
+
+    assert response.status_code == 200, response.text
+    assert response.json()["cases"] == []
+    assert '"OWNER_UNREACHABLE"' in schema

@@ -7,7 +7,7 @@ from domain.activity_io import ChannelOutcome, KeyMeasure
 from domain.alerts import Severity
 from domain.audit_events import EventType
 from domain.messages import DeliveryEvent, KycResult
-from domain.notices import Channel, DeliveryStatus, NoticeKind
+from domain.notices import Channel, DeliveryStatus, ExpiryReason, NoticeKind
 from domain.officer import DismissInput, ExpireNowInput, OfficerAction
 from domain.stages import CaseStage
 from tests.domain.case_builders import POLICY, T0, alert, new_case, with_alerts
@@ -188,11 +188,43 @@ def test_delivery_report_advances_status_once() -> None:
         occurred_at=LATER,
     )
 
-    state, effects = case_reactions.on_delivery(state, report)
-    _, repeated = case_reactions.on_delivery(state, report)
+    state, effects = case_reactions.on_delivery(state, report, LATER)
+    _, repeated = case_reactions.on_delivery(state, report, LATER)
 
     assert _types(effects) == [EventType.NOTICE_DELIVERY]
     assert repeated.facts == ()
     warning = state.notice("warning")
     assert warning is not None
     assert {c.channel: c.status for c in warning.channels}[Channel.SMS] is DeliveryStatus.DELIVERED
+
+
+def test_each_expiry_tells_the_owner_its_reason_and_date() -> None:
+    warned, _ = case_reactions.on_alerts(new_case(), [alert(1, Severity.HIGH)], 0, POLICY, T0)
+    waiting, _ = case_reactions.on_sent(warned, "warning", _sent("warning"), None, LATER)
+    deadline = waiting.kyc_deadline
+    assert deadline is not None
+    failed = KycResult(passed=False, reference="r-1", actor="kyc", received_at=LATER)
+    passed = failed.model_copy(update={"passed": True})
+    probation, restoring = case_reactions.on_kyc(waiting, passed, POLICY, LATER)
+    officer = ExpireNowInput(actor="kim", reason="confirmed lending")
+
+    expiries = {
+        "deadline": case_reactions.on_time(waiting, deadline)[1],
+        "kyc": case_reactions.on_kyc(waiting, failed, POLICY, LATER)[1],
+        "officer": case_reactions.on_action(
+            waiting, OfficerAction.EXPIRE_NOW, officer, POLICY, LATER
+        )[1],
+        "probation": case_reactions.on_alerts(probation, [alert(2)], 0, POLICY, LATER)[1],
+    }
+
+    told = {name: effects.notices[-1] for name, effects in expiries.items()}
+    assert {name: n.expiry_reason for name, n in told.items()} == {
+        "deadline": ExpiryReason.DEADLINE_PASSED,
+        "kyc": ExpiryReason.KYC_FAILED,
+        "officer": ExpiryReason.OFFICER,
+        "probation": ExpiryReason.ALERT_IN_PROBATION,
+    }
+    assert told["deadline"].deadline == deadline
+    assert told["officer"].officer_reason == "confirmed lending"
+    assert told["probation"].deadline == probation.probation_until
+    assert restoring.notices[0].deadline == probation.probation_until  # when probation ends

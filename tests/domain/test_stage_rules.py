@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from domain import stage_rules
 from domain.alerts import AlertKind, Severity
+from domain.case import NoticeRecord
+from domain.notices import NoticeKind
 from domain.stages import CaseStage
 from tests.domain.case_builders import POLICY, T0, alert, new_case, warned, with_alerts
 
@@ -79,8 +81,29 @@ def test_reminders_fall_before_the_deadline_and_the_deadline_is_the_last_wakeup(
         ("kyc_reminder:0:PT6H", timedelta(hours=6)),
     ]
     assert stage_rules.next_wakeup(state) == due[0].at
-    assert not stage_rules.is_kyc_deadline_passed(state, deadline - timedelta(seconds=1))
-    assert stage_rules.is_kyc_deadline_passed(state, deadline)
+    told = stage_rules.change_stage(state, CaseStage.AWAITING_KYC, T0, "warning sent by email")
+    assert not stage_rules.is_kyc_deadline_passed(told, deadline - timedelta(seconds=1))
+    assert stage_rules.is_kyc_deadline_passed(told, deadline)
+
+
+def test_the_deadline_does_not_pass_before_a_provider_accepted_the_warning() -> None:
+    state = warned(Severity.HIGH)
+    deadline = state.kyc_deadline
+    assert deadline is not None
+    asked = [r.notice_id for r in stage_rules.reminders(state)]
+    reminded = state.model_copy(
+        update={
+            "notices": [
+                NoticeRecord(notice_id=n, kind=NoticeKind.KYC_REMINDER, requested_at=T0)
+                for n in asked
+            ]
+        }
+    )
+
+    assert not stage_rules.is_kyc_deadline_passed(state, deadline)
+    assert stage_rules.next_wakeup(reminded) is None  # no deadline timer while nobody was told
+    assert stage_rules.is_kyc_deadline_passed(state, deadline, while_warned=True)  # older releases
+    assert stage_rules.next_wakeup(reminded, while_warned=True) == deadline
 
 
 def test_reminders_after_an_extension_skip_times_already_past() -> None:

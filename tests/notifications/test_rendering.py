@@ -7,7 +7,7 @@ import pytest
 
 from activities.notifications.renderer import NoticeRenderer, RenderedNotice
 from domain.alerts import AlertKind, Severity
-from domain.notices import NoticeKind
+from domain.notices import ExpiryReason, NoticeKind
 from tests.notifications.support import warning
 
 EXPECTED = Path(__file__).parent / "expected"
@@ -37,6 +37,20 @@ def test_notice_text_matches_the_expected_example(kind: NoticeKind, locale: str)
     email, sms = _as_file(_render(kind, locale))
     assert email == (EXPECTED / locale / f"{kind.value}.email.txt").read_text()
     assert sms == (EXPECTED / locale / f"{kind.value}.sms.txt").read_text()
+
+
+@pytest.mark.parametrize("locale", ["ko", "en"])
+@pytest.mark.parametrize("reason", list(ExpiryReason))
+def test_expiry_notice_states_its_real_reason_and_date(reason: ExpiryReason, locale: str) -> None:
+    """Deadline passed (with the deadline), re-verification failed, an officer's decision
+    (with the officer's reason), an alert during probation (with its end)."""
+    officer = "confirmed lending to a trading bot" if reason is ExpiryReason.OFFICER else None
+    rendered = _render(NoticeKind.EXPIRY, locale, expiry_reason=reason, officer_reason=officer)
+
+    email, sms = _as_file(rendered)
+
+    assert email == (EXPECTED / locale / f"expiry.{reason.value}.email.txt").read_text()
+    assert sms == (EXPECTED / locale / f"expiry.{reason.value}.sms.txt").read_text()
 
 
 def test_deadline_is_written_out_in_korea_standard_time() -> None:

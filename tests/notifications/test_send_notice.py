@@ -61,6 +61,44 @@ async def _notice_facts(store: Store) -> list[dict[str, Any]]:
     return [row.payload for row in rows if row.event_type == EventType.NOTICE_SENT]
 
 
+async def test_a_retry_through_one_channel_sends_on_that_channel_only(
+    store: Store,
+    sendgrid: sg.FakeSendGrid,
+    twilio: tw.FakeTwilio,
+    email_port: SendGridEmail,
+    sms_port: TwilioSms,
+) -> None:
+    await add_owner(store)
+    activities = _activities(store, email_port, sms_port)
+
+    result = await _send(activities, warning(notice_id="warning:via:sms", channels=["sms"]))
+
+    assert _by_channel(result) == {Channel.SMS: DeliveryStatus.SENT}
+    assert len(twilio.accepted) == 1 and sendgrid.accepted == []
+    [fact] = await _notice_facts(store)
+    assert [c["channel"] for c in fact["channels"]] == ["sms"]
+
+
+async def test_the_activity_heartbeats_while_a_provider_is_slow(
+    store: Store,
+    sendgrid: sg.FakeSendGrid,
+    twilio: tw.FakeTwilio,
+    email_port: SendGridEmail,
+    sms_port: TwilioSms,
+) -> None:
+    """A lost worker stops heartbeating: the server retries its notice within seconds."""
+    await add_owner(store)
+    sendgrid.script(sg.accepted_then_slow(1.5))
+    beats: list[object] = []
+    env = ActivityEnvironment()
+    env.on_heartbeat = lambda *details: beats.append(details)
+
+    result = await env.run(_activities(store, email_port, sms_port).send_notice, warning())
+
+    assert _by_channel(result)[Channel.EMAIL] is DeliveryStatus.SENT
+    assert len(beats) >= 2  # one a second (HEARTBEAT_EVERY), the slow call included
+
+
 async def test_notice_goes_out_once_per_channel_however_often_it_runs(
     store: Store,
     sendgrid: sg.FakeSendGrid,

@@ -17,7 +17,7 @@ from domain.activity_io import (
     SendNoticeInput,
     SendNoticeResult,
 )
-from domain.audit_events import key_status, notice_sent
+from domain.audit_events import key_status, notice_sent, refused_by_the_log
 from domain.gateway import KeyView, standing
 from domain.keys import KeyStatus, Permission
 from domain.notices import Channel, DeliveryStatus, NoticeKind
@@ -38,6 +38,7 @@ class FakeStore:
     measures: list[ApplyKeyMeasureInput] = field(default_factory=list)
     fact_writes: int = 0
     unknown_keys: set[str] = field(default_factory=set)
+    refusing: set[str] = field(default_factory=set)  # event types refused as a whole write
 
     def append(self, facts: list[AuditFact]) -> int:
         new = [f for f in facts if f.event_id not in self.facts]
@@ -50,7 +51,10 @@ class FakeStore:
     @activity.defn(name=ActivityName.RECORD_CASE_FACTS)
     async def record_case_facts(self, request: RecordCaseFactsInput) -> RecordCaseFactsResult:
         self.fact_writes += 1
-        return RecordCaseFactsResult(appended=self.append(request.facts))
+        if any(f.event_type in self.refusing for f in request.facts):
+            raise ApplicationError("the store refused the write", non_retryable=True)
+        taken, refused = refused_by_the_log(request.facts)
+        return RecordCaseFactsResult(appended=self.append(taken), refused=refused)
 
     @activity.defn(name=ActivityName.APPLY_KEY_MEASURE)
     async def apply_key_measure(self, request: ApplyKeyMeasureInput) -> KeyStateResult:
@@ -83,6 +87,7 @@ class FakeNotices:
     store: FakeStore = field(default_factory=FakeStore)  # where the outcome facts go
     sent: list[SendNoticeInput] = field(default_factory=list)
     failing: set[Channel] = field(default_factory=set)
+    failing_for: dict[str, set[Channel]] = field(default_factory=dict)  # by notice id
     held: set[NoticeKind] = field(default_factory=set)  # these wait for `release`
     release: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -95,15 +100,16 @@ class FakeNotices:
             await self.release.wait()
         if request.notice_id not in self.ids():
             self.sent.append(request)
+        failing = self.failing | self.failing_for.get(request.notice_id, set())
         outcomes = [
             ChannelOutcome(
                 channel=channel,
-                status=DeliveryStatus.FAILED if channel in self.failing else DeliveryStatus.SENT,
+                status=DeliveryStatus.FAILED if channel in failing else DeliveryStatus.SENT,
                 outbox_id=f"{request.case_id}:{request.notice_id}:{channel.value}",
-                provider_message_id=None if channel in self.failing else f"msg-{len(self.sent)}",
-                error="provider refused the address" if channel in self.failing else None,
+                provider_message_id=None if channel in failing else f"msg-{len(self.sent)}",
+                error="provider refused the address" if channel in failing else None,
             )
-            for channel in Channel
+            for channel in request.channels
         ]
         self.store.append([notice_sent(request, outcomes, request.occurred_at)])
         return SendNoticeResult(notice_id=request.notice_id, outcomes=outcomes)

@@ -2,6 +2,8 @@
 
 from datetime import datetime, timedelta
 
+from temporalio.api.enums.v1 import EventType as EventType_
+
 from domain.activity_io import KeyMeasure
 from domain.alerts import Severity
 from domain.audit_events import EventType
@@ -139,3 +141,21 @@ async def test_alert_during_probation_expires_key(harness: CaseHarness) -> None:
     assert state.stage is CaseStage.EXPIRED
     assert state.stages[-1].reason == "new alert during probation"
     assert [m.measure for m in harness.store.measures][-1] is KeyMeasure.EXPIRE
+
+
+async def test_notices_are_sent_with_a_heartbeat_timeout_of_seconds(harness: CaseHarness) -> None:
+    """A worker lost mid-send is noticed by its missing heartbeat, not after the attempt
+    timeout: the retry starts within seconds (see case_effects.NOTICE_HEARTBEAT_TIMEOUT)."""
+    handle = await harness.open(Severity.HIGH)
+    await harness.until(handle, lambda s: s.stage is CaseStage.AWAITING_KYC)
+
+    history = await handle.fetch_history()
+    [warning] = [
+        e.activity_task_scheduled_event_attributes
+        for e in history.events
+        if e.event_type == EventType_.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+
+    assert warning.activity_type.name == "send_notice"
+    assert warning.heartbeat_timeout.ToTimedelta() <= timedelta(seconds=10)
+    assert warning.retry_policy.initial_interval.ToTimedelta() <= timedelta(seconds=2)

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from temporalio.api.enums.v1 import EventType as HistoryEvent
 from temporalio.api.history.v1 import HistoryEvent as HistoryEventProto
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 
 from domain.alerts import Alert, Severity
@@ -152,3 +153,25 @@ async def test_flood_of_alerts_counts_each_and_keeps_history_bounded(
     # warning threshold, where it would suggest continuing as new itself.
     assert max(lengths) < SERVER_HISTORY_WARNING
     assert max(carried) < SERVER_PAYLOAD_WARNING
+
+
+async def test_a_write_the_store_refuses_is_recorded_and_the_case_goes_on(
+    harness: CaseHarness,
+) -> None:
+    handle = await harness.open(Severity.MEDIUM)
+    state = await harness.until(handle, lambda s: s.alerts.count == 1)
+    harness.store.refusing = {EventType.ALERT_RECEIVED}
+
+    await harness.send(harness.make_alert(state.key_id, Severity.MEDIUM))
+    state = await harness.until(handle, lambda s: s.stage is CaseStage.AWAITING_KYC)
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+
+    assert state.store_refusal_count == 2  # the second alert's fact and its stage change
+    assert {r.event_type for r in state.store_refusals} == {"alert.received", "stage.changed"}
+    [noted] = harness.store.of_type(EventType.STORE_REFUSED)
+    assert [r["event_type"] for r in noted.payload["refused"]] == [
+        "alert.received",
+        "stage.changed",
+    ]
+    assert "**Store refused** 2 fact(s)" in metadata.current_details
+    assert harness.notices.ids() == ["warning"]
