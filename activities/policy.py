@@ -2,11 +2,11 @@
 
 from temporalio import activity
 
-from config.policy_file import read_policy_file
+from config.policy_file import read_detection_policy, read_policy_file
 from domain.activity_io import ActivityName
 from domain.policy import LadderPolicy, LoadPolicyInput, LoadPolicyResult
 
-__all__ = ["PolicyActivities", "read_policy_file"]
+__all__ = ["PolicyActivities", "read_detection_policy", "read_policy_file"]
 
 
 class PolicyActivities:

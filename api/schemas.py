@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from domain.alerts import AccountId, ExchangeId, KeyId, Severity
+from domain.detection.client import JA4_LENGTH, JA4_PATTERN, USER_AGENT_PATTERN
 from domain.keys import MAX_ALLOWED_IPS, Permission
 from domain.network import MAX_TEXT_LENGTH
 from domain.officer import OfficerId
@@ -59,6 +60,11 @@ class AuthorizeIn(Body):
 
     ip: str = Field(min_length=1, max_length=64)
     permission: Permission
+    # As the gateway's proxy or CDN passes them on; recorded with the decision for detection.
+    user_agent: str | None = Field(default=None, pattern=USER_AGENT_PATTERN)
+    tls_fingerprint: str | None = Field(
+        default=None, max_length=JA4_LENGTH, pattern=JA4_PATTERN, description="JA4"
+    )
 
 
 class AuthorizeOut(Body):

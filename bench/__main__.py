@@ -16,10 +16,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import cases, faults, hostile, http_paths, replicas
+from bench import cases, detection_stack, faults, hostile, http_paths, replicas
 from bench.figures import Report, print_side_by_side
 from bench.processes import bench_stack
 from bench.stack import BenchStack
+from config.policy_file import read_detection_policy
 
 POLICY = Path(__file__).with_name("policy.toml")
 
@@ -38,14 +39,16 @@ class Size:
     hostile_seconds: float
     fault_cases: int
     fault_kills: int
+    lent_keys: int  # detection: abusive bursts timed from access to case
     replica_keys: int
     act_burst: int
 
 
 SIZES = {
-    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 1, 6, 3, 10, 20),
-    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 10, 90, 8, 200, 200),
+    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 1, 6, 3, 3, 10, 20),
+    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 10, 90, 8, 50, 200, 200),
 }
+SWEEP_EVERY = read_detection_policy(POLICY).detection.every
 
 Scenario = Callable[[BenchStack, Report, Size], Awaitable[None]]
 SCENARIOS: dict[str, Scenario] = {
@@ -62,6 +65,9 @@ SCENARIOS: dict[str, Scenario] = {
     "hostile": lambda s, r, z: hostile.callback_flood(s, r, z.hostile_seconds),
     # On a stack of its own (it kills processes); tests/e2e/test_faults.py runs it small.
     "faults": lambda s, r, z: faults.scenario(r, z.fault_cases, z.fault_kills),
+    "detection": lambda s, r, z: detection_stack.detection(
+        s, r, z.lent_keys, z.gateway_seconds, SWEEP_EVERY
+    ),
 }
 
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from api.auth import Role
+from cli.detect import detect_app
 from cli.http import ApiError, KeycaseApi
 from cli.render import audit_table, case_panel, cases_table
 from config.settings import Settings
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(detect_app, name="detect")
 console = Console(highlight=False, soft_wrap=True)
 
 

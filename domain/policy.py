@@ -124,20 +124,29 @@ class PolicyError(ValueError):
     """A policy file that cannot be used; the message names the file and the field."""
 
 
+# Tables of the same file that domain.detection.policy reads.
+DETECTION_TABLES = frozenset({"detection", "detectors"})
+
+
+def policy_problems(error: ValidationError) -> str:
+    """Each problem as `field.path: message`, for PolicyError messages."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in e['loc']) or '(top level)'}: {e['msg']}"
+        for e in error.errors()
+    )
+
+
 def parse_policy(text: str, source: str) -> LadderPolicy:
     """Read a policy from TOML text; `source` names the file in error messages."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(f"policy {source}: not valid TOML: {error}") from error
+    ladder = {name: value for name, value in data.items() if name not in DETECTION_TABLES}
     try:
-        return LadderPolicy.model_validate(data)
+        return LadderPolicy.model_validate(ladder)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc']) or '(top level)'}: {e['msg']}"
-            for e in error.errors()
-        )
-        raise PolicyError(f"policy {source}: {problems}") from error
+        raise PolicyError(f"policy {source}: {policy_problems(error)}") from error
 
 
 class LoadPolicyInput(BaseModel):

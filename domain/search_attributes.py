@@ -16,6 +16,8 @@ CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
 SEVERITY = SearchAttributeKey.for_keyword("Severity")
 ASSIGNED_TO = SearchAttributeKey.for_keyword("AssignedTo")
 KYC_DEADLINE = SearchAttributeKey.for_datetime("KycDeadline")
+# On detection sweeps: `DetectorHits > 0` lists those that found any.
+DETECTOR_HITS = SearchAttributeKey.for_int("DetectorHits")
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     KEY_ID,
@@ -25,6 +27,7 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     SEVERITY,
     ASSIGNED_TO,
     KYC_DEADLINE,
+    DETECTOR_HITS,
 )
 # Name -> type as the Temporal CLI spells it ("Keyword", "Datetime").
 SEARCH_ATTRIBUTES: dict[str, str] = {

@@ -12,6 +12,7 @@ from typing import TypeVar
 import httpx
 from rich.console import Console
 
+from activities.policy import read_detection_policy
 from cli.demo import DEMO_POLICY, run_demo
 from cli.http import ApiError, KeycaseApi, api_base_url
 from cli.tokens import entries, load_or_create_tokens, tokens_path
@@ -20,6 +21,7 @@ from local_stack.children import Children
 from local_stack.devserver import dev_server_command, split_address, wait_until_serving
 from local_stack.readiness import api_answering, worker_polling
 from store.migrate import upgrade
+from worker.sweep_schedule import ensure_sweep_schedule
 
 console = Console(highlight=False, soft_wrap=True)
 T = TypeVar("T")
@@ -85,6 +87,8 @@ async def _run(
     worker = children.start("worker", [*python, "worker"])
     polling = worker_polling(client, settings.task_queue, worker.process.pid)
     await _until(children, stop, polling, "worker")
+    detection = read_detection_policy(DEMO_POLICY if demo else settings.policy_file)
+    await ensure_sweep_schedule(client, settings.task_queue, detection.detection.every)
     children.start("api", [*python, "api"], data_dir / "api.log")
     await _until(children, stop, api_answering(api_base_url(settings)), "API")
 
@@ -151,6 +155,7 @@ def _print_ready(settings: Settings, data_dir: Path, tokens: str, demo: bool) ->
     console.rule("[bold green]keycase is running")
     console.print(f"  Temporal UI   {ui}/workflows")
     console.print(f"  awaiting KYC  {ui}/workflows?query=CaseStage%3D%22AWAITING_KYC%22")
+    console.print(f"  sweeps        {ui}/schedules   (detectors over the access log)")
     console.print(f"  API           {api}   (OpenAPI: {api}/docs)")
     console.print(f"  Temporal gRPC {settings.temporal_address}")
     console.print(f"  store         {settings.effective_database_url}")

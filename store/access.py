@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, insert, select
 
-from domain.gateway import GatewayDecision, KeyView, decide
+from domain.detection.networks import network_of
+from domain.gateway import GatewayDecision, GatewayReason, KeyView, decide
 from domain.keys import KeyStatus, Permission
 from store.models import AccessLogEntry, ApiKey
 
@@ -53,9 +54,17 @@ def _view(key_id: str, row: Row[str, str, list[str], list[str], datetime | None,
 
 
 def decide_access(
-    view: KeyView | None, key_id: str, ip: str, permission: Permission | str, now: datetime
+    view: KeyView | None,
+    key_id: str,
+    ip: str,
+    permission: Permission | str,
+    now: datetime,
+    user_agent: str | None = None,
+    tls_fingerprint: str | None = None,
 ) -> tuple[GatewayDecision, dict[str, Any]]:
-    """The decision and its access-log row, unwritten. Raises ValueError for a bad permission."""
+    """The decision and its access-log row, unwritten. Raises ValueError for a bad permission.
+
+    `user_agent` and `tls_fingerprint` are recorded as given: the API bounds and checks them."""
     wanted = Permission(permission)
     decision = decide(view, ip, wanted, now)
     entry = {
@@ -66,6 +75,9 @@ def decide_access(
         "allowed": decision.allowed,
         "reason": decision.reason.value,
         "decided_at": now,
+        "user_agent": user_agent,
+        "tls_fingerprint": tls_fingerprint,
+        "network": None if decision.reason is GatewayReason.INVALID_IP else network_of(decision.ip),
     }
     return decision, entry
 

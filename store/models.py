@@ -96,6 +96,10 @@ class AccessLogEntry(Base):
     allowed: Mapped[bool]
     reason: Mapped[str] = mapped_column(String(32))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What the gateway told about the client (optional), and the network detection counts.
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+    tls_fingerprint: Mapped[str | None] = mapped_column(String(36))  # JA4
+    network: Mapped[str | None] = mapped_column(String(64))  # domain.detection.networks
 
 
 class KeyChange(Base):

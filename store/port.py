@@ -5,6 +5,7 @@
     record = await store.write(lambda c: upsert_account(c, account_id=..., ...))
     store.log_access(entry)                                    # fire and forget, batched
     report = await store.scan(verify)                          # a long read, on the engine
+    pruned = await store.bulk(prune)                           # a long write, on the engine
     await store.close()                                        # flushes the access log first
 
 Work is a plain function of a SQLAlchemy `Connection`, written once for both databases.
@@ -84,6 +85,11 @@ class Store(ABC):
     async def scan(self, work: Callable[[Connection], T]) -> T:
         """A long read (audit verify) on the engine's own connection, off the write path."""
         async with self._engine.connect() as connection:
+            return await connection.run_sync(work)
+
+    async def bulk(self, work: Callable[[Connection], T]) -> T:
+        """A long write in its own transaction on the engine: off the shared batch and the loop."""
+        async with self._engine.begin() as connection:
             return await connection.run_sync(work)
 
     def log_access(self, row: dict[str, Any]) -> None:

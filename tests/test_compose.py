@@ -100,6 +100,14 @@ def test_keycase_services_start_after_migrations_and_search_attributes() -> None
 
 
 @needs_compose
+def test_a_one_shot_job_creates_the_detection_schedule_once_temporal_is_registered() -> None:
+    job = resolved()["services"]["keycase-schedule"]
+    assert job["command"] == ["detect", "schedule"]
+    assert job["restart"] == "no"
+    assert job["depends_on"]["temporal-register"]["condition"] == "service_completed_successfully"
+
+
+@needs_compose
 def test_only_the_api_gets_tokens_and_it_listens_on_all_interfaces_in_its_container() -> None:
     services = resolved()["services"]
     assert "KEYCASE_API_TOKENS" not in services["keycase-worker"]["environment"]

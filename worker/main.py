@@ -15,13 +15,15 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.audit import AuditActivities
+from activities.detection import AlertRaiser, DetectionActivities
 from activities.keys import KeyActivities
 from activities.notifications import NoticeActivities, NoticeRenderer, build_channels
-from activities.policy import PolicyActivities, read_policy_file
+from activities.policy import PolicyActivities, read_detection_policy, read_policy_file
 from config.settings import Settings
 from domain.policy import PolicyError
 from store.engine import open_store
 from worker.metrics import sdk_runtime, serve_own_metrics
+from workflows.detection_sweep import DetectionSweepWorkflow
 from workflows.key_case import KeyCaseWorkflow
 
 log = logging.getLogger("keycase.worker")
@@ -34,6 +36,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Serve the task queue until `stop` is set, then finish running activities and exit."""
     # Fail fast: a worker with a bad policy must not start taking cases.
     policy = read_policy_file(settings.policy_file)
+    detection = read_detection_policy(settings.policy_file)
     store = open_store(settings.effective_database_url)
     channels = build_channels(settings)
     client = await Client.connect(
@@ -51,11 +54,17 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         NoticeRenderer(),
         settle_window=settings.notice_settle_window,
     )
+    # Detector hits enter through the same intake as POST /v1/alerts.
+    raiser = AlertRaiser(client, settings.task_queue, store)
+    sweeps = DetectionActivities(store, detection, raiser)
     worker = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[KeyCaseWorkflow],
+        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow],
         activities=[
+            sweeps.count_access_log,
+            sweeps.run_detector,
+            sweeps.finish_sweep,
             PolicyActivities(policy).load_policy,
             KeyActivities(store).apply_key_measure,
             AuditActivities(store).record_case_facts,

@@ -86,7 +86,15 @@ async def authorize_use(
     """
     started = time.perf_counter()
     view = await store.read(lambda c: key_view(c, key_id))
-    decision, entry = decide_access(view, key_id, body.ip, body.permission, datetime.now(UTC))
+    decision, entry = decide_access(
+        view,
+        key_id,
+        body.ip,
+        body.permission,
+        datetime.now(UTC),
+        body.user_agent,
+        body.tls_fingerprint,
+    )
     store.log_access(entry)
     GATEWAY_DECISION_SECONDS.observe(time.perf_counter() - started)
     GATEWAY_DECISIONS.labels("authorize", decision.reason.value).inc()

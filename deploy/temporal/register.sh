@@ -13,7 +13,8 @@ register() {
     temporal operator search-attribute create -n "$ns" \
         --name KeyId --name CaseId --name Exchange --name CaseStage --name Severity --name AssignedTo \
         --type Keyword &&
-        temporal operator search-attribute create -n "$ns" --name KycDeadline --type Datetime
+        temporal operator search-attribute create -n "$ns" --name KycDeadline --type Datetime &&
+        temporal operator search-attribute create -n "$ns" --name DetectorHits --type Int
 }
 
 # The server may take a moment to see a new namespace; retry until the attributes stick.

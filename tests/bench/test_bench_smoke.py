@@ -31,8 +31,9 @@ async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> N
         "flood",
         "scale",
         "hostile callbacks",
+        "detection",
     }
-    assert len(SCENARIOS) == 10
+    assert len(SCENARIOS) == 11
     assert all(not math.isnan(f.value) for f in report.figures)
     signed = {"history events, case - same-shape"}  # a difference: either sign is a result
     assert all(f.value >= 0 for f in report.figures if f.name not in signed)

@@ -118,6 +118,15 @@ async def _ready(child: Child, check: Awaitable[T], seconds: float) -> T:
     return task.result()
 
 
+async def _run_once(command: list[str], env: dict[str, str], cwd: Path) -> None:
+    """Run a `keycase` command to its end; it must succeed."""
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, cwd=cwd, stderr=asyncio.subprocess.PIPE
+    )
+    _, errors = await process.communicate()
+    assert process.returncode == 0, errors.decode()
+
+
 @asynccontextmanager
 async def running_stack(
     data_dir: Path,
@@ -126,12 +135,14 @@ async def running_stack(
     database_url: str | None = None,
     extra_env: dict[str, str] | None = None,
     sendgrid_feed: bool = False,
+    sweeps: bool = False,
 ) -> AsyncIterator[RunningStack]:
     """Dev server, migrations, `workers` worker processes and the API, on free ports.
 
     The store is SQLite in `data_dir` unless `database_url` names another; `extra_env`
     adds settings (e.g. `KEYCASE_SENDGRID_WEBHOOK_PUBLIC_KEY`); `sendgrid_feed` turns on the
-    fake SendGrid's activity feed (a paid add-on at SendGrid)."""
+    fake SendGrid's activity feed (a paid add-on at SendGrid). With `sweeps`, the detection
+    Schedule is created as `keycase up` creates it."""
     sendgrid, twilio = FakeSendGrid(activity_feed=sendgrid_feed), FakeTwilio()
     grpc_port, api_port, ui_port, http_port, metrics_port = free_ports(5)
     grpc = f"127.0.0.1:{grpc_port}"
@@ -152,17 +163,15 @@ async def running_stack(
         )
         server = children.start("temporal", command, logs / "temporal.log", signal.SIGTERM)
         temporal = await _ready(server, wait_until_serving(grpc, "default"), 60)
-        migrate = await asyncio.create_subprocess_exec(
-            *python, "migrate", env=env, cwd=data_dir, stderr=asyncio.subprocess.PIPE
-        )
-        _, errors = await migrate.communicate()
-        assert migrate.returncode == 0, errors.decode()
+        await _run_once([*python, "migrate"], env, data_dir)
         started = [
             children.start(f"worker-{n}", [*python, "worker"], logs / f"worker-{n}.log")
             for n in range(1, workers + 1)
         ]
         for child in started:
             await _ready(child, worker_polling(temporal, "keycase", child.process.pid), 60)
+        if sweeps:
+            await _run_once([*python, "detect", "schedule"], env, data_dir)
         api = children.start("api", [*python, "api"], logs / "api.log")
         api_url = f"http://127.0.0.1:{api_port}"
         await _ready(api, api_answering(api_url), 60)

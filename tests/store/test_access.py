@@ -18,10 +18,16 @@ from tests.store.loop_ticks import LoopTicks
 
 
 async def _decided(
-    store: Store, ip: str, permission: str = "read", key_id: str = "key-1", now: datetime = T0
+    store: Store,
+    ip: str,
+    permission: str = "read",
+    key_id: str = "key-1",
+    now: datetime = T0,
+    user_agent: str | None = None,
+    tls_fingerprint: str | None = None,
 ) -> tuple[GatewayDecision, dict[str, Any]]:
     view = await store.read(lambda c: key_view(c, key_id))
-    return decide_access(view, key_id, ip, permission, now)
+    return decide_access(view, key_id, ip, permission, now, user_agent, tls_fingerprint)
 
 
 async def _authorize(store: Store, key_id: str, ip: str, permission: str) -> GatewayReason:
@@ -109,14 +115,24 @@ async def test_access_log_commits_every_queued_row_in_order_on_flush(store: Stor
 
 async def test_access_log_rows_read_back_exactly_as_decided(store: Store) -> None:
     await add_key(store, allowed_ips=["203.0.113.0/24"], permissions=["read"])
-    allowed = await _decided(store, "203.0.113.9", "read")
+    allowed = await _decided(
+        store,
+        "203.0.113.9",
+        "read",
+        user_agent="bot/1",
+        tls_fingerprint="t13d1516h2_8daaf6152771_b186095e22b6",
+    )
     unknown = await _decided(store, "203.0.113.9", "trade", key_id="nope")
     for _, entry in (allowed, unknown):
         store.log_access(entry)
     await store.flush()
     logged = [*await _logged(store), *await _logged(store, "nope")]
-    columns = ("key_id", "account_id", "ip", "permission", "allowed", "reason", "decided_at")
+    columns = (
+        *("key_id", "account_id", "ip", "permission", "allowed", "reason", "decided_at"),
+        *("user_agent", "tls_fingerprint", "network"),
+    )
     assert [{c: getattr(e, c) for c in columns} for e in logged] == [allowed[1], unknown[1]]
+    assert (logged[0].user_agent, logged[0].network) == ("bot/1", "203.0.113.0/24")
     assert logged[0].decided_at == T0 and logged[0].decided_at.tzinfo is not None
 
 

@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from store.accounts import AccountRecord, get_account, upsert_account
@@ -12,6 +12,7 @@ from store.engine import open_store
 from store.models import Account, ApiKey
 from store.port import Store
 from tests.store.factories import T0
+from tests.store.loop_ticks import LoopTicks
 
 
 def _account(account_id: str) -> Callable[[Connection], AccountRecord]:
@@ -87,3 +88,30 @@ async def test_on_postgresql_a_unit_that_lost_a_race_is_tried_again_alone(
     assert [r.account_id for r in together] == ["acc-5", "acc-6"]
     assert len(attempts) == 2  # once in the shared transaction, once alone
     assert await store.read(lambda c: get_account(c, "acc-5")) is not None
+
+
+# Some 0.3 s of work for either database, in one statement.
+_LONG_COUNT = text(
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000)"
+    " SELECT count(*) FROM c"
+)
+
+
+async def test_a_bulk_write_commits_alone_off_the_loop_and_fails_alone(store: Store) -> None:
+    def slow(connection: Connection) -> int:
+        _account("acc-7")(connection)
+        return int(connection.scalar(_LONG_COUNT))  # a long count or prune, in its transaction
+
+    def broken(connection: Connection) -> None:
+        _account("acc-8")(connection)
+        raise ValueError("refused after writing")
+
+    async with LoopTicks(0.01) as ticks:
+        done, written = await asyncio.gather(store.bulk(slow), store.write(_account("acc-1")))
+    with pytest.raises(ValueError):
+        await store.bulk(broken)
+
+    assert done == 2_000_000 and written.account_id == "acc-1"
+    assert ticks.count >= 10  # the event loop ran on while the statement ran (0.3 s and more)
+    assert await store.read(lambda c: get_account(c, "acc-7")) is not None
+    assert await store.read(lambda c: get_account(c, "acc-8")) is None  # all of it undone

@@ -4,7 +4,7 @@ Every key registered before this migration gets one change row (its view now), i
 order the keys were created, so a replica that reads the feed from the start sees them.
 
 Revision ID: 0012_key_changes
-Revises: 0003_alert_intake
+Revises: 0007_detection
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_key_changes"
-down_revision: str | None = "0003_alert_intake"
+down_revision: str | None = "0007_detection"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
