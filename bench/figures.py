@@ -49,6 +49,10 @@ class Report:
         Console(highlight=False).print(f"  {scenario}: {name} = {_fmt(value)} {unit}")
         return figure
 
+    def print(self, title: str) -> None:
+        """The figures as one table: value, target and whether it was met."""
+        print_side_by_side(title, {"value": self})
+
 
 def print_side_by_side(title: str, reports: dict[str, Report]) -> None:
     """One table, a value and a met column per store, figures in the order first seen."""
