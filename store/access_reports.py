@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from domain.detection.networks import network_of
+from domain.gateway import GatewayReason
 from store.access import record_access
 from store.models import AccessReport, ApiKey
 
@@ -28,7 +30,16 @@ def record_report(
     owners: dict[str, str] = {
         key_id: account_id for key_id, account_id in connection.execute(query)
     }
-    record_access(connection, [{**d, "account_id": owners.get(d["key_id"])} for d in decisions])
+    rows = [
+        {
+            **d,
+            "account_id": owners.get(d["key_id"]),
+            # As decide_access does for authorize's rows: detection counts networks.
+            "network": None if d["reason"] == GatewayReason.INVALID_IP else network_of(d["ip"]),
+        }
+        for d in decisions
+    ]
+    record_access(connection, rows)
     connection.execute(
         insert(AccessReport).values(batch_id=batch_id, decisions=len(decisions), received_at=now)
     )

@@ -206,8 +206,8 @@ async def test_decisions_are_reported_into_the_access_log_once(
     assert (first.json(), again.json()) == ({"recorded": 1}, {"recorded": 0})
     assert (refused.status_code, officer.status_code) == (422, 403)
     logged = await store.read(lambda c: access_entries(c, "key-log", since))
-    assert [(e.ip, e.permission, e.allowed, e.reason, e.account_id) for e in logged] == [
-        ("203.0.113.7", "trade", True, "allowed", "acc-log"),
-        ("198.51.100.1", "read", False, "ip_not_whitelisted", "acc-log"),
-        ("203.0.113.8", "read", True, "allowed", "acc-log"),
+    assert [(e.ip, e.permission, e.allowed, e.reason, e.account_id, e.network) for e in logged] == [
+        ("203.0.113.7", "trade", True, "allowed", "acc-log", "203.0.113.0/24"),
+        ("198.51.100.1", "read", False, "ip_not_whitelisted", "acc-log", "198.51.100.0/24"),
+        ("203.0.113.8", "read", True, "allowed", "acc-log", "203.0.113.0/24"),
     ]
