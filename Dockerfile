@@ -12,6 +12,8 @@ COPY local_stack local_stack
 COPY cli cli
 COPY config config
 COPY payloads payloads
+COPY keycase_gateway keycase_gateway
+COPY observability observability
 RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim

@@ -15,6 +15,7 @@ from api.authn import Authentication
 from api.codec_session import CodecSessions
 from api.cursors import Cursors
 from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.feed_head import FeedHead
 from api.intake import AlertsInFlight
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.rate_limit import RateLimit
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings.effective_database_url)
         app.state.alerts_in_flight = AlertsInFlight()
+        app.state.feed_head = FeedHead(app.state.store)
         # Lazy: the API comes up even while Temporal is still starting; calls made
         # before it is reachable answer 503 instead of the process crashing.
         app.state.temporal_client = await Client.connect(
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.feed_head.close()
             await app.state.store.close()  # commits the queued access log first
 
     app = FastAPI(

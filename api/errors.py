@@ -103,6 +103,10 @@ def error_response(
     return JSONResponse(error_body(code, message, **extra), status_code, headers=headers)
 
 
+# A 503 says when to come back, so a sender under load retries instead of timing out.
+_RETRY = {"Retry-After": "1"}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Turn framework, validation, Temporal and unexpected errors into the JSON shape."""
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -131,21 +135,30 @@ async def _temporal_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RPCError)
     if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
         log.warning("Temporal unavailable: %s", exc)
-        return error_response(503, "temporal_unavailable", "the case engine is unavailable")
+        return error_response(
+            503, "temporal_unavailable", "the case engine is unavailable", headers=_RETRY
+        )
+    if exc.status is RPCStatusCode.RESOURCE_EXHAUSTED:
+        log.warning("Temporal over its limits: %s", exc)
+        return error_response(503, "temporal_busy", "the case engine is busy", headers=_RETRY)
     log.error("Temporal call failed: %s", exc, exc_info=exc)
     return error_response(502, "temporal_error", "the case engine refused the call")
 
 
 async def _temporal_timeout(request: Request, exc: Exception) -> JSONResponse:
     log.warning("Temporal call timed out: %s", exc)
-    return error_response(503, "temporal_unavailable", "the case engine did not answer in time")
+    return error_response(
+        503, "temporal_unavailable", "the case engine did not answer in time", headers=_RETRY
+    )
 
 
 async def _runtime_error(request: Request, exc: Exception) -> JSONResponse:
     # The lazily connected client raises a bare RuntimeError while Temporal is unreachable.
     if str(exc).startswith(_CONNECT_FAILED):
         log.warning("Temporal unreachable: %s", exc)
-        return error_response(503, "temporal_unavailable", "the case engine is unavailable")
+        return error_response(
+            503, "temporal_unavailable", "the case engine is unavailable", headers=_RETRY
+        )
     return await _unexpected_error(request, exc)
 
 

@@ -17,6 +17,7 @@ it in memory (`AlertsInFlight`). Which alerts a key refuses is `domain.intake.re
 """
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -31,15 +32,24 @@ from api.schemas import AlertAccepted, AlertStatus
 from api.visibility import held_case
 from domain.alerts import Alert
 from domain.case import KeyCaseInput, case_summary
+from domain.first_measure import opening_measure
 from domain.ids import WORKFLOW_TYPE, case_id_for, case_workflow_id
 from domain.intake import KeyOwner, refusal
 from domain.messages import SignalName
 from store.intake import AlertIntake, IntakeRecord
+from store.measures import apply_measure
 from store.port import Store
+
+log = logging.getLogger(__name__)
 
 STALE_CLAIM = timedelta(seconds=60)  # longer than any signal-with-start with its retries
 CLAIM_WAIT_SECONDS = 10.0  # how long a repeat waits for the first delivery to settle
 _POLL_SECONDS = 0.05
+# Beyond this many alerts being handed over at once, this process is past the case engine's
+# capacity: it answers 503 with Retry-After at once rather than queue into a timeout.
+MAX_IN_FLIGHT = 256
+HANDOVER_TIMEOUT = timedelta(seconds=5)  # a signal-with-start slower than this answers 503
+RETRY_AFTER = {"Retry-After": "1"}
 
 
 class AlertsInFlight:
@@ -50,8 +60,9 @@ class AlertsInFlight:
     a repeat sent to another API process still meets the claim in the store.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_IN_FLIGHT) -> None:
         self._answers: dict[str, asyncio.Future[AlertAccepted | None]] = {}
+        self._limit = limit
 
     async def take(
         self, alert: Alert, task_queue: str, store: Store, client: Client
@@ -66,6 +77,8 @@ class AlertsInFlight:
             if answer is not None:
                 return AlertAccepted(case_id=answer.case_id, status=AlertStatus.DUPLICATE)
             return await take_alert(alert, task_queue, store, client)
+        if len(self._answers) >= self._limit:
+            raise ApiError(503, "intake_busy", "too many alerts in flight; retry", RETRY_AFTER)
         mine = self._answers[alert.alert_id] = asyncio.get_running_loop().create_future()
         answer = None
         try:
@@ -103,7 +116,7 @@ async def take_alert(alert: Alert, task_queue: str, store: Store, client: Client
         raise
     now = datetime.now(UTC)
     record = await store.write(
-        lambda c: AlertIntake(c).settle(alert.alert_id, alert.key_id, case_id, now)
+        partial(_settle, alert=alert, case_id=case_id, opened=started, now=now)
     )
     if record.case_id != case_id:  # our claim was taken over and settled first
         return _duplicate(record)
@@ -126,9 +139,26 @@ async def _claim(alert: Alert, store: Store) -> IntakeRecord | None:
             return None
         if loop.time() > give_up:
             raise ApiError(
-                503, "alert_in_progress", f"alert {alert.alert_id} is being taken in; retry"
+                503,
+                "alert_in_progress",
+                f"alert {alert.alert_id} is being taken in; retry",
+                RETRY_AFTER,
             )
         await asyncio.sleep(_POLL_SECONDS)
+
+
+def _settle(
+    connection: Connection, alert: Alert, case_id: str, opened: bool, now: datetime
+) -> IntakeRecord:
+    """Settle the claim; for a case this alert opened, flag its key at once as well."""
+    record = AlertIntake(connection).settle(alert.alert_id, alert.key_id, case_id, now)
+    if opened and record.case_id == case_id:
+        try:
+            with connection.begin_nested():
+                apply_measure(connection, opening_measure(case_id, alert.key_id, now), now)
+        except Exception:  # the case's first turn applies it anyway; the alert is in
+            log.warning("first measure for %s left to its case", case_id, exc_info=True)
+    return record
 
 
 def _claim_id(
@@ -153,6 +183,7 @@ async def signal_with_start(alert: Alert, task_queue: str, client: Client) -> tu
         start_signal=SignalName.ALERT,
         start_signal_args=[alert],
         static_summary=case_summary(alert.key_id, alert.exchange),
+        rpc_timeout=HANDOVER_TIMEOUT,
     )
     run_id = handle.result_run_id
     assert run_id is not None  # the server always names the run that took the signal

@@ -11,7 +11,12 @@ MAX_BODY_BYTES = 64 * 1024
 # redeliver the same batch forever, so its webhook gets a larger (still finite) cap.
 # Twilio's status callbacks are a kilobyte or two: they keep the default.
 WEBHOOK_MAX_BODY_BYTES = 4 * 1024 * 1024
-LARGER_CAPS = {"/v1/webhooks/sendgrid": WEBHOOK_MAX_BODY_BYTES}
+# A gateway client reports up to 5,000 decisions at once (api.feed_schemas.MAX_REPORTED).
+ACCESS_REPORT_MAX_BODY_BYTES = 2 * 1024 * 1024
+LARGER_CAPS = {
+    "/v1/webhooks/sendgrid": WEBHOOK_MAX_BODY_BYTES,
+    "/v1/access-reports": ACCESS_REPORT_MAX_BODY_BYTES,
+}
 
 
 class BodyTooLarge(Exception):

@@ -1,8 +1,10 @@
 """`python -m bench [--size smoke|full] [--only NAME ...]`: keycase's benchmarks.
 
-Starts the local stack as separate processes (Temporal dev server, one worker, the API;
-notices through the real SDKs to local fake providers) on free ports in a temporary
-folder, runs the scenarios in order and prints every figure next to its baseline.
+For each store, starts the local stack as separate processes (Temporal dev server, one
+worker, the API; notices through the real SDKs to local fake providers) on free ports in a
+temporary folder and runs the scenarios in order; then prints every figure next to its
+baseline. With a PostgreSQL URL (--database-url or KEYCASE_BENCH_DATABASE_URL) the suite
+runs on SQLite, then on PostgreSQL, and the table has a column for each.
 """
 
 import argparse
@@ -14,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import cases, detection_stack, faults, hostile, http_paths
-from bench.figures import Report
+from bench import cases, detection_stack, faults, hostile, http_paths, replicas
+from bench.figures import Report, print_side_by_side
 from bench.processes import bench_stack
 from bench.stack import BenchStack
 from config.policy_file import read_detection_policy
@@ -38,11 +40,13 @@ class Size:
     fault_cases: int
     fault_kills: int
     lent_keys: int  # detection: abusive bursts timed from access to case
+    replica_keys: int
+    act_burst: int
 
 
 SIZES = {
-    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 1, 6, 3, 3),
-    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 10, 90, 8, 50),
+    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 1, 6, 3, 3, 10, 20),
+    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 10, 90, 8, 50, 200, 200),
 }
 SWEEP_EVERY = read_detection_policy(POLICY).detection.every
 
@@ -50,8 +54,12 @@ Scenario = Callable[[BenchStack, Report, Size], Awaitable[None]]
 SCENARIOS: dict[str, Scenario] = {
     "case-cost": lambda s, r, z: cases.case_cost(s, r, z.cases),
     "time-to-act": lambda s, r, z: http_paths.time_to_act(s, r, z.act_alerts),
+    "time-to-act-loaded": lambda s, r, z: http_paths.time_to_act(
+        s, r, z.act_alerts, burst=z.act_burst
+    ),
     "intake": lambda s, r, z: http_paths.intake(s, r, z.intake_alerts, z.intake_keys),
     "gateway": lambda s, r, z: http_paths.gateway(s, r, z.gateway_requests, z.gateway_seconds),
+    "gateway-replica": lambda s, r, z: replicas.replicas(s, r, z.replica_keys),
     "flood": lambda s, r, z: cases.flood(s, r, z.flood_alerts, z.flood_keys),
     "scale": lambda s, r, z: cases.scale(s, r, z.scale_cases),
     "hostile": lambda s, r, z: hostile.callback_flood(s, r, z.hostile_seconds),
@@ -87,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--database-url",
         default=os.environ.get("KEYCASE_BENCH_DATABASE_URL"),
-        help="store for the stack (e.g. postgresql+psycopg://...); default: SQLite file",
+        help="a PostgreSQL store (postgresql+psycopg://...): the suite runs on SQLite, then on it",
     )
     parser.add_argument(
         "--codec",
@@ -96,16 +104,21 @@ def main(argv: list[str] | None = None) -> None:
         help="payload encryption (off only to compare what it costs)",
     )
     args = parser.parse_args(argv)
-    encryption = args.codec == "on"
-    with tempfile.TemporaryDirectory(prefix="keycase-bench-") as tmp:
-        report = asyncio.run(
-            run(SIZES[args.size], args.only, Path(tmp), args.database_url, encryption)
-        )
+    stores = {"SQLite": None}
+    if args.database_url:
+        stores["PostgreSQL"] = args.database_url
+    reports: dict[str, Report] = {}
+    for store, url in stores.items():
+        print(f"=== {store} store", flush=True)
+        with tempfile.TemporaryDirectory(prefix="keycase-bench-") as tmp:
+            reports[store] = asyncio.run(
+                run(SIZES[args.size], args.only, Path(tmp), url, args.codec == "on")
+            )
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    store = "PostgreSQL" if args.database_url else "SQLite"
-    report.print(
-        f"keycase benchmarks ({args.size}, {store} store, codec {args.codec}) on {machine}"
+    title = (
+        f"keycase benchmarks ({args.size}, {' and '.join(stores)}, codec {args.codec}) on {machine}"
     )
+    print_side_by_side(title, reports)
 
 
 if __name__ == "__main__":

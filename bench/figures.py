@@ -50,13 +50,39 @@ class Report:
         return figure
 
     def print(self, title: str) -> None:
-        table = Table(title=title)
-        for column in ("scenario", "figure", "value", "unit", "target", "met"):
-            table.add_column(column)
-        for f in self.figures:
-            met = "" if f.ok is None else ("yes" if f.ok else "NO")
-            table.add_row(f.scenario, f.name, _fmt(f.value), f.unit, f.target, met)
-        Console(highlight=False, width=140).print(table)
+        """The figures as one table: value, target and whether it was met."""
+        print_side_by_side(title, {"value": self})
+
+
+def print_side_by_side(title: str, reports: dict[str, Report]) -> None:
+    """One table, a value and a met column per store, figures in the order first seen."""
+    rows: dict[tuple[str, str], dict[str, Figure]] = {}
+    for store, report in reports.items():
+        for f in report.figures:
+            rows.setdefault((f.scenario, f.name), {})[store] = f
+    table = Table(title=title)
+    for column in (
+        "scenario",
+        "figure",
+        *reports,
+        "unit",
+        "target",
+        *(f"met {s}" for s in reports),
+    ):
+        table.add_column(column)
+    for (scenario, name), by_store in rows.items():
+        any_figure = next(iter(by_store.values()))
+        values = [_fmt(by_store[s].value) if s in by_store else "" for s in reports]
+        met = [
+            "" if s not in by_store or by_store[s].ok is None else _met(by_store[s].ok)
+            for s in reports
+        ]
+        table.add_row(scenario, name, *values, any_figure.unit, any_figure.target, *met)
+    Console(highlight=False, width=160).print(table)
+
+
+def _met(ok: bool | None) -> str:
+    return "" if ok is None else ("yes" if ok else "NO")
 
 
 def _fmt(value: float) -> str:

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # workflow tests run the same code inside the sandbox, which is where a non-deterministic
     # call gets caught; turn it on here to run production workers inside it as well.
     workflow_sandbox: bool = False
+    # Prometheus (host:port each; unset: not served). The API serves its own on GET /metrics.
+    worker_sdk_metrics_address: str | None = None  # the Temporal SDK's runtime metrics
+    worker_metrics_address: str | None = None  # keycase's own (notices by channel)
 
     @property
     def codec_origins(self) -> frozenset[str]:

@@ -69,11 +69,16 @@ NONE = Effects()
 MAX_REFUSALS_KEPT = 20  # the audit log's store.refused rows keep them all
 
 
+# Heightened monitoring, every case's first measure. Intake applies it as it opens the case
+# (domain.first_measure), so it never waits for the case's first turn; the turn repeats it.
+OPENING_MEASURE = MeasureRequest(measure=KeyMeasure.MONITOR, reason="case opened")
+
+
 def on_open(state: CaseState) -> Effects:
     """A new case: record it and put the key under heightened monitoring."""
     return Effects(
         facts=(facts.case_opened(state), facts.stage_changed(state, state.stages[-1])),
-        measure=MeasureRequest(measure=KeyMeasure.MONITOR, reason="case opened"),
+        measure=OPENING_MEASURE,
     )
 
 

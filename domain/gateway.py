@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.keys import KeyStatus, Permission
-from domain.network import InvalidAddress, address_allowed, parse_address
+from domain.network import InvalidAddress, address_allowed, parse_address_text
 from domain.registry import usable_permissions
 
 
@@ -22,6 +22,9 @@ class GatewayReason(StrEnum):
     IP_NOT_WHITELISTED = "ip_not_whitelisted"
     PERMISSION_RESTRICTED = "permission_restricted"
     ALLOWED = "allowed"
+    # Only a gateway client deciding from its replica: it lost keycase's change feed for
+    # longer than its staleness bound, so it denies rather than trust an old copy.
+    REPLICA_STALE = "replica_stale"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +62,9 @@ def decide(key: KeyView | None, ip: str, permission: Permission, now: datetime) 
     if _expired(key, now):
         return GatewayDecision(False, GatewayReason.EXPIRED, ip)
     try:
-        address = parse_address(ip)
+        address, normal = parse_address_text(ip)
     except InvalidAddress:
         return GatewayDecision(False, GatewayReason.INVALID_IP, ip)
-    normal = str(address)
     if not address_allowed(address, key.allowed_ips):
         return GatewayDecision(False, GatewayReason.IP_NOT_WHITELISTED, normal)
     if permission not in usable_permissions(key.permissions, key.status):

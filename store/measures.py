@@ -18,6 +18,7 @@ from domain.gateway import KeyView, standing
 from domain.keys import KeyStatus
 from domain.registry import status_after
 from store.audit import append_facts, recorded_event_ids
+from store.key_changes import record_change
 from store.models import ApiKey
 from store.registry import UnknownKey, get_key
 
@@ -43,6 +44,7 @@ def apply_measure(connection: Connection, request: ApplyKeyMeasureInput, now: da
             .where(ApiKey.key_id == request.key_id)
             .values(status=after.value, updated_at=now, **expired)
         )
+        record_change(connection, request.key_id, now)
     append_facts(connection, [*request.facts, key_status(request, before, after)], now)
     return changed
 

@@ -100,3 +100,35 @@ class AccessLogEntry(Base):
     user_agent: Mapped[str | None] = mapped_column(String(256))
     tls_fingerprint: Mapped[str | None] = mapped_column(String(36))  # JA4
     network: Mapped[str | None] = mapped_column(String(64))  # domain.detection.networks
+
+
+class KeyChange(Base):
+    """One change of a key as the gateway sees it, in commit order: the gateways' change feed.
+
+    Written in the transaction that changed the key (registration, whitelist, status), with
+    the key's whole gateway view, so a replica applies each row without reading the key.
+    `seq` is assigned by the writer under a lock held to commit (last + 1), so a reader that
+    has seen `seq` n has seen every change before it.
+    """
+
+    __tablename__ = "key_changes"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    key_id: Mapped[str] = mapped_column(String(100))
+    account_id: Mapped[str] = mapped_column(String(100))
+    exchange: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    permissions: Mapped[list[str]] = mapped_column(JSON)
+    allowed_ips: Mapped[list[str]] = mapped_column(JSON)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AccessReport(Base):
+    """A batch of decisions a gateway client made itself and reported: recorded once."""
+
+    __tablename__ = "access_reports"
+
+    batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    decisions: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

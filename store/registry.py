@@ -27,6 +27,7 @@ from domain.registry import (
 from domain.registry_audit import key_registered, whitelist_replaced
 from store.accounts import get_account
 from store.audit import append_facts
+from store.key_changes import record_change
 from store.models import ApiKey
 
 
@@ -128,6 +129,7 @@ def register_key(
     ).one()
     fact = key_registered(key_id, account_id, exchange, granted, whitelist, actor, now)
     append_facts(connection, [fact], now)
+    record_change(connection, key_id, now)
     return _record(row)
 
 
@@ -166,4 +168,5 @@ def replace_allowed_ips(
     append_facts(
         connection, [whitelist_replaced(key_id, key.allowed_ips, whitelist, actor, now)], now
     )
+    record_change(connection, key_id, now)
     return record

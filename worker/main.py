@@ -22,6 +22,7 @@ from config.settings import Settings
 from domain.policy import PolicyError
 from payloads.converter import data_converter
 from store.engine import open_store
+from worker.metrics import sdk_runtime, serve_own_metrics
 from workflows.detection_sweep import DetectionSweepWorkflow
 from workflows.key_case import KeyCaseWorkflow
 
@@ -42,7 +43,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
+        runtime=sdk_runtime(settings.worker_sdk_metrics_address),
     )
+    serve_own_metrics(settings.worker_metrics_address)
     # Every activity's store work shares the one store, so its writes share transactions.
     notices = NoticeActivities(
         store,

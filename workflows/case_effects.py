@@ -12,7 +12,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain import audit_events, case_reactions
+    from domain import audit_events, case_reactions, first_measure
     from domain.activity_io import (
         ActivityName,
         ApplyKeyMeasureInput,
@@ -133,7 +133,7 @@ async def apply_measure(
     try:
         result = await apply_key_measure(
             ApplyKeyMeasureInput(
-                event_id=f"{state.case_id}:key:{measure}",
+                event_id=first_measure.measure_event_id(state.case_id, request.measure),
                 case_id=state.case_id,
                 key_id=state.key_id,
                 measure=request.measure,

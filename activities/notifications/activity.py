@@ -34,6 +34,7 @@ from domain.activity_io import ActivityName, ChannelOutcome, SendNoticeInput, Se
 from domain.audit_events import notice_sent
 from domain.masking import mask_contacts, mask_optional
 from domain.notices import Channel, DeliveryStatus
+from observability.metrics import NOTICES
 from store.accounts import AccountRecord, get_account
 from store.audit import append_facts
 from store.outbox import OutboxEntry
@@ -136,6 +137,8 @@ class NoticeActivities:
         await self._settle_all(notice, steps)
         outcomes = [step for step in steps if isinstance(step, ChannelOutcome)]
         retries = [step for step in steps if isinstance(step, _Retry)]
+        for outcome in outcomes:
+            NOTICES.labels(outcome.channel.value, outcome.status.value).inc()
         if retries:
             delays = [r.after for r in retries if r.after is not None]
             raise ApplicationError(

@@ -1,6 +1,7 @@
 """The key registry: registration and whitelists (admin), status (officers, auditors),
 and the gateway's question whether a key may be used from an address."""
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from api.scope import ScopedKeyId, sees, unknown_key
 from domain.alerts import KeyId
 from domain.network import InvalidWhitelist
 from domain.registry import KeyConflict
+from observability.metrics import GATEWAY_DECISION_SECONDS, GATEWAY_DECISIONS
 from store.access import decide_access, key_view
 from store.registry import (
     KeyRecord,
@@ -94,6 +96,7 @@ async def authorize_use(
 
     One read, no write lock: the log row is queued and committed in a batch afterwards.
     """
+    started = time.perf_counter()
     view = await store.read(lambda c: key_view(c, key_id))
     if view is not None and not sees(caller, view.exchange):
         view = None  # another exchange's key: answered and logged as an unknown one
@@ -107,4 +110,6 @@ async def authorize_use(
         body.tls_fingerprint,
     )
     store.log_access(entry)
+    GATEWAY_DECISION_SECONDS.observe(time.perf_counter() - started)
+    GATEWAY_DECISIONS.labels("authorize", decision.reason.value).inc()
     return AuthorizeOut(allowed=decision.allowed, reason=decision.reason.value)

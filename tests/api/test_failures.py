@@ -7,9 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from api.app import create_app
 from api.auth import Role
+from api.intake import AlertsInFlight
 from config.settings import Settings
 from tests.api.conftest import auth
 from tests.api.support import alert_for, register_key
@@ -35,6 +37,7 @@ async def test_temporal_unreachable_is_503_and_the_api_still_starts(
 
     assert cases.status_code == 503
     assert cases.json()["error"]["code"] == "temporal_unavailable"
+    assert cases.headers["Retry-After"] == "1"
     assert key.status_code == 404  # the store still answers
 
 
@@ -58,6 +61,7 @@ async def test_alert_refused_while_temporal_is_down_goes_through_when_retried(
     retried = await http.post("/v1/alerts", json=alert, headers=auth(Role.SURVEILLANCE))
 
     assert [r.status_code for r in refused] == [503] * deliveries
+    assert all(r.headers.get("Retry-After") == "1" for r in refused)
     assert (retried.status_code, retried.json()["status"]) == (202, "opened")
 
 
@@ -73,3 +77,22 @@ async def test_store_failure_is_a_500_json_error_without_internals(
     assert response.json() == {
         "error": {"code": "internal_error", "message": "unexpected error; see the server log"}
     }
+
+
+async def test_alerts_beyond_the_in_flight_bound_are_answered_503_at_once(
+    http: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Past capacity intake sheds load with Retry-After, touching neither store nor Temporal."""
+    key = await register_key(http)
+    alert = alert_for(key, "medium")
+    kept = app.state.alerts_in_flight
+    app.state.alerts_in_flight = AlertsInFlight(limit=0)
+    try:
+        shed = await http.post("/v1/alerts", json=alert, headers=auth(Role.SURVEILLANCE))
+    finally:
+        app.state.alerts_in_flight = kept
+    intake = await http.get(f"/v1/keys/{key.key_id}", headers=auth(Role.OFFICER))
+
+    assert (shed.status_code, shed.json()["error"]["code"]) == (503, "intake_busy")
+    assert shed.headers["Retry-After"] == "1"
+    assert intake.json()["status"] == "ACTIVE"  # nothing was done for the shed alert

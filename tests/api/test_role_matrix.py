@@ -28,6 +28,8 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("GET", "/v1/keys/{key_id}"): READERS,
     ("PUT", "/v1/keys/{key_id}/allowed-ips"): {A},
     ("POST", "/v1/keys/{key_id}/authorize"): {G},
+    ("GET", "/v1/keys/changes"): {G},
+    ("POST", "/v1/access-reports"): {G},
     ("POST", "/v1/alerts"): {S},
     ("GET", "/v1/cases"): READERS,
     ("GET", "/v1/cases/{case_id}"): READERS,

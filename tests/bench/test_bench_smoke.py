@@ -24,20 +24,26 @@ async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> N
     assert scenarios == {
         "case cost",
         "time to act",
+        "time to act under load",
         "alert intake",
         "gateway",
+        "gateway replica",
         "flood",
         "scale",
         "hostile callbacks",
         "detection",
     }
-    assert len(SCENARIOS) == 9
-    assert all(not math.isnan(f.value) and f.value >= 0 for f in report.figures)
+    assert len(SCENARIOS) == 11
+    assert all(not math.isnan(f.value) for f in report.figures)
+    signed = {"history events, case - same-shape"}  # a difference: either sign is a result
+    assert all(f.value >= 0 for f in report.figures if f.name not in signed)
     checks = {(f.scenario, f.name): f for f in report.figures}
     assert checks[("case cost", "cases ending EXPIRED")].ok
     assert checks[("flood", "alerts in the audit log")].ok
     assert checks[("flood", "open cases")].ok
     assert checks[("scale", "open cases held")].ok
+    held = checks[("gateway replica", "changes held by every replica")]
+    assert held.unit == f"of {held.value:.0f}"
     assert checks[("hostile callbacks", "forged 4 MiB callbacks sent")].value > 0
     assert checks[("hostile callbacks", "callbacks taken or failing (2xx/5xx)")].ok
 

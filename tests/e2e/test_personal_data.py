@@ -158,7 +158,8 @@ def _audit_rows(data_dir: Path) -> list[bytes]:
 async def test_refused_number_and_bounced_address_leave_no_contact_in_temporal_or_audit(
     stack: RunningStack,
 ) -> None:
-    stack.twilio.script(tw.error(21211), tw.error(21211))  # the warning, then the expiry notice
+    # The warning, its SMS fallback once the e-mail bounced, then the expiry notice.
+    stack.twilio.script(tw.error(21211), tw.error(21211), tw.error(21211))
     refused_key, refused_case = await _open_case(stack, REFUSED)
     case = await _until_case(
         stack, refused_case, lambda c: _status(c, "warning", "sms") == "failed"

@@ -1,0 +1,1 @@
+"""Prometheus metrics of keycase's own work (the API's and the worker's), one place for names."""
