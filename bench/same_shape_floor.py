@@ -4,6 +4,9 @@ import asyncio
 import sys
 import uuid
 
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
 from bench.figures import Report
 from bench.same_shape import same_shape_per_second
 from bench.stack import BenchStack, cpu_seconds
@@ -30,7 +33,14 @@ async def same_shape_floor(
     try:
         await asyncio.sleep(WORKER_READY_SECONDS)
         before = cpu_seconds(worker.pid)
-        rate, events = await same_shape_per_second(stack.temporal, queue, cases, TIMERS)
+        # The floor has nothing behind its commands, payload encryption included: its
+        # worker decodes plain pydantic payloads, so its client sends them.
+        plain = Client(
+            stack.temporal.service_client,
+            namespace=stack.temporal.namespace,
+            data_converter=pydantic_data_converter,
+        )
+        rate, events = await same_shape_per_second(plain, queue, cases, TIMERS)
         same_worker_ms = (cpu_seconds(worker.pid) - before) / cases * 1000
     finally:
         worker.terminate()
