@@ -6,12 +6,10 @@ checked per route (`api.deps.require_role`) against the principal this leaves in
 request's state. The providers' webhooks are signed instead and skip this.
 """
 
-import json
-
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import TokenTable
-from api.errors import error_body
+from api.errors import send_error
 
 PROTECTED_PREFIX = "/v1/"
 SIGNED_PREFIX = "/v1/webhooks/"
@@ -55,16 +53,4 @@ def _bearer_token(scope: Scope) -> str | None:
 
 
 async def _unauthorized(send: Send, message: str) -> None:
-    payload = json.dumps(error_body("unauthorized", message)).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"www-authenticate", b"Bearer"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+    await send_error(send, 401, "unauthorized", message, [(b"www-authenticate", b"Bearer")])

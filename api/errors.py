@@ -1,5 +1,6 @@
 """Every error leaves the API as `{"error": {"code", "message"}}` JSON."""
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -9,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -54,22 +56,13 @@ class ErrorOut(BaseModel):
 
 
 # Documented on every operation, so that clients (and the schema fuzzing) know the shape.
+# 429 is documented only on the rate-limited routes.
+_DOCUMENTED = {s: c for s, c in _STATUS_CODES.items() if s != 429}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": code.replace("_", " ")}
-    for status, code in {
-        400: "bad_request",
-        401: "unauthorized",
-        403: "forbidden",
-        404: "not_found",
-        405: "method_not_allowed",
-        409: "conflict",
-        413: "payload_too_large",
-        415: "unsupported_media_type",
-        422: "validation_error",
-        500: "internal_error",
-        502: "temporal_error",
-        503: "unavailable",
-    }.items()
+    for status, code in sorted(
+        {**_DOCUMENTED, 500: "internal_error", 502: "temporal_error"}.items()
+    )
 }
 
 
@@ -90,6 +83,25 @@ class ApiError(StarletteHTTPException):
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     """The JSON body of an error response."""
     return {"error": {"code": code, "message": message, **extra}}
+
+
+async def send_error(
+    send: Send, status: int, code: str, message: str, headers: Sequence[tuple[bytes, bytes]]
+) -> None:
+    """Answer an error from ASGI middleware, before any route (and its parsing) runs."""
+    payload = json.dumps(error_body(code, message)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
 
 
 def error_response(

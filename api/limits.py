@@ -1,10 +1,8 @@
 """A request-body cap that also holds for chunked bodies (Starlette has none of its own)."""
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body
+from api.errors import send_error
 
 MAX_BODY_BYTES = 64 * 1024
 # SendGrid posts its events in batches far above 64 KiB; refusing one would make it
@@ -87,21 +85,8 @@ class BodyLimitMiddleware:
                 return b"".join(chunks)
 
     async def _reject(self, send: Send, cap: int) -> None:
-        payload = json.dumps(
-            error_body("payload_too_large", f"request body exceeds {cap} bytes")
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        message = f"request body exceeds {cap} bytes"
+        await send_error(send, 413, "payload_too_large", message, [(b"connection", b"close")])
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
