@@ -6,7 +6,7 @@ metrics (schedule-to-start latency, task slots, sticky cache) come from the work
 runtime on `KEYCASE_WORKER_SDK_METRICS_ADDRESS` (see worker.metrics).
 """
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 _FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -34,4 +34,9 @@ NOTICES = Counter(
     "keycase_notices",
     "Notice deliveries by channel and the status they reached (sent, failed, ...).",
     ["channel", "status"],
+)
+OPEN_CASES = Gauge(
+    "keycase_open_cases",
+    "Running cases by stage, counted in Temporal's visibility every refresh (worker).",
+    ["stage"],
 )

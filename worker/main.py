@@ -22,7 +22,7 @@ from config.settings import Settings
 from domain.policy import PolicyError
 from payloads.converter import data_converter
 from store.engine import open_store
-from worker.metrics import sdk_runtime, serve_own_metrics
+from worker.metrics import count_open_cases, sdk_runtime, serve_own_metrics
 from workflows.detection_sweep import DetectionSweepWorkflow
 from workflows.key_case import KeyCaseWorkflow
 
@@ -30,6 +30,7 @@ log = logging.getLogger("keycase.worker")
 
 # Long enough for a notice send in flight to finish; shorter than compose's stop grace.
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
+OPEN_CASES_REFRESH = timedelta(seconds=15)  # keycase_open_cases: one count a stage each time
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
@@ -85,7 +86,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         type(channels.sms).__name__,
     )
     try:
-        async with worker:
+        async with worker, asyncio.TaskGroup() as background:
+            if settings.worker_metrics_address:
+                background.create_task(count_open_cases(client, OPEN_CASES_REFRESH, stop))
             await stop.wait()
             log.info("stopping: finishing running activities (up to %s)", GRACEFUL_SHUTDOWN)
     finally:

@@ -2,16 +2,20 @@
 
 import asyncio
 import socket
+from datetime import timedelta
 
 import httpx
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.auth import Role
+from domain.stages import OPEN_STAGES, CaseStage
+from observability.metrics import OPEN_CASES
 from tests.api.conftest import auth
 from tests.api.support import alert_for, raise_alert, register_key
-from worker.metrics import sdk_runtime
+from worker.metrics import count_open_cases, sdk_runtime
 
 
 def _sample(text: str, name: str, **labels: str) -> float:
@@ -59,3 +63,25 @@ async def test_worker_sdk_runtime_serves_temporal_metrics(dev_env: WorkflowEnvir
                 break
             await asyncio.sleep(0.1)
     assert "temporal_request" in text
+
+
+async def test_worker_counts_open_cases_by_stage(
+    http: httpx.AsyncClient, dev_env: WorkflowEnvironment, worker: None
+) -> None:
+    key = await register_key(http)
+    await raise_alert(http, alert_for(key))  # a new case: MONITORING, then on up the ladder
+    stop = asyncio.Event()
+    stop.set()  # one round of counts, then return
+    for _ in range(100):  # visibility catches up with the case's search attributes
+        await count_open_cases(dev_env.client, timedelta(0), stop)
+        text = generate_latest(OPEN_CASES).decode()
+        if _sample(text, "keycase_open_cases", stage=CaseStage.MONITORING.value) >= 1:
+            break
+        await asyncio.sleep(0.1)
+    assert _sample(text, "keycase_open_cases", stage=CaseStage.MONITORING.value) >= 1
+    counted = {
+        sample.labels["stage"]
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert counted >= {stage.value for stage in OPEN_STAGES}
