@@ -31,7 +31,7 @@ from domain.detection.sweep import (
     FinishInput,
     FinishResult,
 )
-from store.key_owners import owners_of
+from store.access import owners_of
 from store.port import Store
 from store.sweep_state import Span, count_new_rows, finish_span, pending_span, prune_access_log
 

@@ -4,20 +4,27 @@
     decision, entry = decide_access(view, key_id, ip, permission, now)
     store.log_access(entry)                                    # record_access, batched
     entries = await store.read(lambda c: access_entries(c, key_id, since))
+    recorded = await store.write(lambda c: record_report(c, batch_id, decisions, now))
 
 One primary-key read (no ORM object, no write lock), the pure `domain.gateway.decide`.
 The key is read on every question, never cached: a key is denied the moment it expires.
+
+Decisions a gateway client made in process come in batches (`record_report`). A batch is
+recorded once: its id is kept (`access_reports`) in the transaction that writes its rows,
+so a client that resends a batch it got no answer for adds no second row. The account
+of each row is the registry's, never the client's word.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Row, bindparam, insert, select
 
 from domain.detection.networks import network_of
 from domain.gateway import GatewayDecision, GatewayReason, KeyView, decide
 from domain.keys import KeyStatus, Permission
-from store.models import AccessLogEntry, ApiKey
+from store.models import AccessLogEntry, AccessReport, ApiKey
 
 _IP_COLUMN = AccessLogEntry.__table__.c.ip.type.length or 64  # type: ignore[attr-defined]
 
@@ -99,3 +106,40 @@ def access_entries(
         .limit(limit)
     )
     return list(connection.execute(query))
+
+
+class Owner(NamedTuple):
+    account_id: str
+    exchange: str
+
+
+def owners_of(connection: Connection, key_ids: Iterable[str]) -> dict[str, Owner]:
+    """The registered keys among `key_ids`, with their account and exchange."""
+    wanted = sorted(set(key_ids))
+    if not wanted:
+        return {}
+    rows = connection.execute(
+        select(ApiKey.key_id, ApiKey.account_id, ApiKey.exchange).where(ApiKey.key_id.in_(wanted))
+    )
+    return {key_id: Owner(account_id, exchange) for key_id, account_id, exchange in rows}
+
+
+def record_report(
+    connection: Connection, batch_id: str, decisions: list[dict[str, Any]], now: datetime
+) -> bool:
+    """Write the batch's rows (access-log columns but account_id); False if already recorded."""
+    seen = select(AccessReport.batch_id).where(AccessReport.batch_id == batch_id)
+    if connection.scalar(seen) is not None:
+        return False
+    owners = owners_of(connection, (d["key_id"] for d in decisions))
+    rows = []
+    for d in decisions:
+        owner = owners.get(d["key_id"])
+        # As decide_access does for authorize's rows: detection counts networks.
+        network = None if d["reason"] == GatewayReason.INVALID_IP else network_of(d["ip"])
+        rows.append({**d, "account_id": owner.account_id if owner else None, "network": network})
+    record_access(connection, rows)
+    connection.execute(
+        insert(AccessReport).values(batch_id=batch_id, decisions=len(decisions), received_at=now)
+    )
+    return True

@@ -30,8 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
 
 from domain.detection.policy import KEY_BUCKET, ORIGIN_BUCKET
-from store.base import Base, UTCDateTime, insert_into
-from store.models import AccessLogEntry
+from store.models import AccessLogEntry, Base, UTCDateTime, insert_into
 
 
 class _Counts:

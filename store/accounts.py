@@ -14,8 +14,7 @@ from sqlalchemy import Connection, select
 from domain.contacts import Locale, normalise_contacts
 from domain.registry_audit import contacts_changed
 from store.audit import append_facts
-from store.base import insert_into
-from store.models import Account
+from store.models import Account, insert_into
 
 _CONTACTS = (Account.account_id, Account.email, Account.phone, Account.locale)
 

@@ -14,7 +14,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from domain.intake import KeyOwner
 from store.access import key_view
-from store.base import Base, UTCDateTime, insert_into
+from store.models import Base, UTCDateTime, insert_into
 
 
 class AlertIntakeRow(Base):

@@ -1,16 +1,74 @@
-"""The store's tables: accounts, the key registry, the audit chain and the gateway's access log.
+"""The store's base and tables: accounts, the key registry, the audit chain, the access log.
 
+Every table derives from `Base` (stable constraint names, so Alembic's migrations are the
+same on SQLite and PostgreSQL). Tables of one room live beside its statements (the
+outbox in `store.outbox`, ...); `load_metadata` gathers them all for Alembic and tests.
 Column sizes follow the domain's identifier patterns; statuses and locales are
 checked by the database too, so a row written by hand cannot hold a value the
 code would refuse.
 """
 
-from datetime import datetime
+import importlib
+import pkgutil
+from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from store.base import Base, UTCDateTime
+# Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def insert_into(dialect: str, model: type[Base]) -> PgInsert | SqliteInsert:
+    """An INSERT that can take ON CONFLICT … and RETURNING, spelled for either backend."""
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 # SQLite only auto-numbers INTEGER PRIMARY KEY columns; PostgreSQL gets a bigint.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -132,3 +190,21 @@ class AccessReport(Base):
     batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     decisions: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Modules that define no tables and must not be imported for their side effects.
+_NO_TABLES = frozenset({"migrate", "migrations"})
+
+
+def load_metadata() -> MetaData:
+    """`Base.metadata` with every table of the store package registered.
+
+    Imports every module of the package rather than a list that each new table would
+    have to remember to extend.
+    """
+    import store
+
+    for module in pkgutil.iter_modules(store.__path__):
+        if module.name not in _NO_TABLES and not module.name.startswith("_"):
+            importlib.import_module(f"store.{module.name}")
+    return Base.metadata

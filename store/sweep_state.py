@@ -19,8 +19,7 @@ from sqlalchemy import BigInteger, Connection, String, delete, func, select, upd
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.access_tallies import add_tallies, drop_tallies_before
-from store.base import Base, UTCDateTime, insert_into
-from store.models import AccessLogEntry
+from store.models import AccessLogEntry, Base, UTCDateTime, insert_into
 
 SWEEP = "access_log"  # the one sweep's row
 

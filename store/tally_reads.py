@@ -13,7 +13,7 @@ from domain.detection.policy import KEY_BUCKET, ORIGIN_BUCKET
 from domain.detection.tallies import Tally
 from domain.detection.windows import slice_seconds
 from store.access_tallies import KeyTallyRow, OriginTallyRow
-from store.base import UTCDateTime
+from store.models import UTCDateTime
 
 
 def _slice_of(bucket: Any, window: timedelta, size: timedelta) -> ColumnElement[int]:

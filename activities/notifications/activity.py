@@ -37,8 +37,7 @@ from domain.notices import Channel, DeliveryStatus
 from observability.metrics import NOTICES
 from store.accounts import AccountRecord, get_account
 from store.audit import append_facts
-from store.outbox import OutboxEntry
-from store.outbox_sends import OutboxSends
+from store.outbox import OutboxEntry, OutboxSends
 from store.port import Store
 
 NOT_YET_SENT = "NoticeNotYetSent"

@@ -17,7 +17,7 @@ from api.feed_schemas import (
     KeyViewOut,
 )
 from observability.metrics import GATEWAY_DECISIONS
-from store.access_reports import record_report
+from store.access import record_report
 from store.key_changes import KeyChangeRow, changes_since, feed_head
 
 router = APIRouter(tags=["gateway"])

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from store.migrate import sync_url
-from store.schema import load_metadata
+from store.models import load_metadata
 
 config = context.config
 target_metadata = load_metadata()

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from store.migrate import downgrade, sync_url, upgrade
-from store.schema import load_metadata
+from store.models import load_metadata
 
 TABLES = {"access_log", "access_key_tallies", "access_origin_tallies", "detection_sweep"}
 

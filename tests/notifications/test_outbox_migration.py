@@ -7,8 +7,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from store.migrate import downgrade, sync_url, upgrade
+from store.models import load_metadata
 from store.outbox import OutboxRow, WebhookEventSeenRow
-from store.schema import load_metadata
 
 OUTBOX_TABLES = {OutboxRow.__tablename__, WebhookEventSeenRow.__tablename__}
 

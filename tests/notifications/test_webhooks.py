@@ -21,8 +21,7 @@ from api.webhooks import router
 from config.settings import Settings
 from domain.ids import case_workflow_id
 from domain.notices import Channel, DeliveryStatus
-from store.outbox import OutboxEntry
-from store.outbox_sends import OutboxSends
+from store.outbox import OutboxEntry, OutboxSends
 from store.port import Store
 from tests.fakes.sendgrid_fake import SentMail, bounce_event
 from tests.fakes.webhook_signing import SendGridSigner, twilio_signature

@@ -8,8 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from store.migrate import downgrade, sync_url, upgrade
-from store.models import AccessLogEntry, Account, ApiKey, AuditEntry
-from store.schema import load_metadata
+from store.models import AccessLogEntry, Account, ApiKey, AuditEntry, load_metadata
 
 OWN_TABLES = {m.__tablename__ for m in (Account, ApiKey, AuditEntry, AccessLogEntry)}
 

@@ -6,8 +6,7 @@ from functools import partial
 from sqlalchemy import Connection
 
 from domain.notices import Channel, DeliveryStatus
-from store.outbox import NotificationOutbox, OutboxEntry, outbox_id_for
-from store.outbox_sends import OutboxSends
+from store.outbox import NotificationOutbox, OutboxEntry, OutboxSends, outbox_id_for
 from store.port import Store
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
