@@ -9,9 +9,9 @@ from a cool-down after the decision on; a rejected appeal is final.
 import tomllib
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.alerts import AlertKind, Severity
 from domain.case import CaseState
@@ -38,13 +38,12 @@ class AppealsPolicy(_Model):
     window: IsoDuration = timedelta(days=14)
     replacement_cooldown: IsoDuration = timedelta(days=1)
 
-    @model_validator(mode="after")
-    def _positive(self) -> Self:
-        for name in ("window", "replacement_cooldown"):
-            value: timedelta = getattr(self, name)
-            if not timedelta(0) < value <= LONGEST_WINDOW:
-                raise ValueError(f"{name} must be longer than zero and at most P365D")
-        return self
+    @field_validator("window", "replacement_cooldown")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) < value <= LONGEST_WINDOW:
+            raise ValueError("must be longer than zero and at most P365D")
+        return value
 
 
 def parse_appeals_policy(text: str, source: str) -> AppealsPolicy:
