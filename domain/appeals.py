@@ -127,6 +127,33 @@ class AppealState(_Model):
     notices: list[str] = Field(default_factory=list)  # notice ids sent to the owner
 
 
+class EndedCase(_Model):
+    """What an appeal needs of the case it appeals: who, where, and how it ended."""
+
+    case_id: str
+    key_id: str
+    account_id: str
+    exchange: str
+    severity: Severity
+    detected: list[AlertKind] = Field(default_factory=list)
+    stage: CaseStage
+    expired_at: AwareDatetime | None = None  # when it ended in an expiry
+
+
+def ended_case(case: CaseState) -> EndedCase:
+    """The case as its workflow's query shows it."""
+    return EndedCase(
+        case_id=case.case_id,
+        key_id=case.key_id,
+        account_id=case.account_id,
+        exchange=case.exchange,
+        severity=case.severity,
+        detected=list(case.alerts.kinds),
+        stage=case.stage,
+        expired_at=expired_at(case),
+    )
+
+
 def expired_at(case: CaseState) -> datetime | None:
     """When the case expired its key, or None for a case that did not end in expiry."""
     if case.stage is not CaseStage.EXPIRED:
@@ -135,9 +162,9 @@ def expired_at(case: CaseState) -> datetime | None:
     return change.at if change else case.closed_at
 
 
-def appeal_refusal(case: CaseState, now: datetime, policy: AppealsPolicy) -> str | None:
+def appeal_refusal(case: EndedCase, now: datetime, policy: AppealsPolicy) -> str | None:
     """Why no appeal may be filed on `case` now (None: it may)."""
-    expiry = expired_at(case)
+    expiry = case.expired_at
     if expiry is None:
         return (
             f"case {case.case_id} is {case.stage.value}, not EXPIRED: only an expiry can be "

@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Role
-from api.case_runs import read_case
+from api.case_runs import read_case, unknown_case
 from api.deps import (
     AppealFiler,
     AppealReader,
@@ -28,17 +28,20 @@ from api.deps import (
 from api.errors import ApiError
 from api.schemas import ActionIn, AppealIn
 from api.scope import ScopedCaseId
+from domain.appeal_cases import ended_case_from_audit
 from domain.appeals import (
     AppealDecision,
     AppealInput,
     AppealRecord,
     AppealState,
+    EndedCase,
     UpdateName,
     appeal_refusal,
-    expired_at,
+    ended_case,
 )
 from domain.ids import APPEAL_WORKFLOW_TYPE, appeal_workflow_id
 from store.appeals import get_appeal
+from store.audit import audit_rows
 from store.port import Store
 
 router = APIRouter(prefix="/v1/cases/{case_id}/appeal", tags=["appeals"])
@@ -55,10 +58,10 @@ async def file_appeal(
     policy: AppealsLimits,
 ) -> AppealState:
     """Open an officer review of the case's expiry, with the owner's statement."""
-    case = await read_case(client, case_id)
+    case = await _ended_case(client, store, case_id)
     now = datetime.now(UTC)
     refusal = appeal_refusal(case, now, policy)
-    expiry = expired_at(case)
+    expiry = case.expired_at
     if refusal is not None or expiry is None:
         raise ApiError(409, "appeal_refused", refusal or "not expired")
     if await store.read(lambda c: get_appeal(c, case_id)) is not None:
@@ -69,7 +72,7 @@ async def file_appeal(
         account_id=case.account_id,
         exchange=case.exchange,
         severity=case.severity,
-        detected=list(case.alerts.kinds),
+        detected=case.detected,
         expired_at=expiry,
         statement=body.statement,
         filed_by=caller.name,
@@ -89,6 +92,20 @@ async def file_appeal(
     except WorkflowAlreadyStartedError:
         raise _appealed(case_id) from None
     return AppealState(case_id=case_id, key_id=case.key_id, filed_by=caller.name, filed_at=now)
+
+
+async def _ended_case(client: Client, store: Store, case_id: str) -> EndedCase:
+    """The case from its workflow; from its audit rows once retention removed the runs."""
+    try:
+        return ended_case(await read_case(client, case_id))
+    except ApiError as error:
+        if error.status_code != 404:
+            raise
+    rows = await store.read(lambda c: audit_rows(c, case_id=case_id))
+    found = ended_case_from_audit(case_id, rows)
+    if found is None:
+        raise unknown_case(case_id)
+    return found
 
 
 @router.get("", response_model=AppealRecord)

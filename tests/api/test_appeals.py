@@ -3,6 +3,7 @@ replacement key an upheld appeal allows (the tests' policy: window PT10M, cool-d
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,13 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.auth import Role
 from config.settings import Settings
+from domain import audit_events
+from domain.case import CaseState
+from domain.stages import CaseStage
+from store.audit import append_facts
+from store.port import Store
 from tests.api.conftest import POLICY, auth, upbit_only
-from tests.api.support import Key, open_case, wait_for_stage
+from tests.api.support import Key, open_case, register_key, wait_for_stage
 
 pytestmark = pytest.mark.usefixtures("worker")
 STATEMENT = "The second address is my own office server; I never lent the key."
@@ -245,3 +251,38 @@ async def test_appeal_after_the_window_is_409_with_the_reason(
     message = response.json()["error"]["message"]
     assert f"the appeal window of case {case_id} closed at" in message
     assert "PT1S after the expiry" in message
+
+
+async def test_an_expiry_whose_runs_retention_removed_is_appealed_from_its_audit_log(
+    http: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Temporal knows nothing of the case any more; its audit rows, the record, remain."""
+    key = await register_key(http)
+    now = datetime.now(UTC)
+    case = CaseState(
+        case_id=f"{key.key_id}.run-long-gone",
+        key_id=key.key_id,
+        account_id=key.account_id,
+        exchange=key.exchange,
+        policy_version="api-tests-1",
+        opened_at=now - timedelta(minutes=5),
+        stage=CaseStage.EXPIRED,
+        closed_at=now - timedelta(minutes=1),
+    )
+    facts = [audit_events.case_opened(case), audit_events.case_closed(case)]
+    store: Store = app.state.store
+    await store.write(lambda c: append_facts(c, facts, now))
+    assert (
+        await http.get(f"/v1/cases/{case.case_id}", headers=auth(Role.OFFICER))
+    ).status_code == 404
+
+    filed = await _appeal(http, case.case_id)
+
+    assert filed.status_code == 201, filed.text
+    rejected = await _decide(http, case.case_id, "reject", "lent to a bot operator")
+    assert rejected.status_code == 200, rejected.text
+    appeal = await http.get(f"/v1/cases/{case.case_id}/appeal", headers=auth(Role.OFFICER))
+    expired = datetime.fromisoformat(appeal.json()["expired_at"])
+    assert expired == case.closed_at
+    unknown = await _appeal(http, f"{key.key_id}.run-never")
+    assert unknown.status_code == 404, unknown.text

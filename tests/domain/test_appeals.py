@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 
 from config.policy_file import read_appeals_policy
+from domain import audit_events
+from domain.alerts import Alert, AlertKind, Severity
+from domain.appeal_cases import ended_case_from_audit
 from domain.appeals import (
     AppealDecision,
     AppealRecord,
@@ -15,6 +18,7 @@ from domain.appeals import (
     appeal_refusal,
     decided,
     decision_refusal,
+    ended_case,
     expired_at,
     parse_appeals_policy,
     replacement_refusal,
@@ -96,8 +100,8 @@ def test_an_expired_case_may_be_appealed_until_the_window_closes() -> None:
     case = _case(CaseStage.EXPIRED)
 
     assert expired_at(case) == T0
-    assert appeal_refusal(case, T0 + timedelta(days=14), POLICY) is None
-    late = appeal_refusal(case, T0 + timedelta(days=14, seconds=1), POLICY)
+    assert appeal_refusal(ended_case(case), T0 + timedelta(days=14), POLICY) is None
+    late = appeal_refusal(ended_case(case), T0 + timedelta(days=14, seconds=1), POLICY)
     assert late is not None
     assert "appeal window of case key-1.run-1 closed at 2026-03-16T09:00:00+00:00" in late
     assert "P14D after the expiry" in late
@@ -107,7 +111,7 @@ def test_an_expired_case_may_be_appealed_until_the_window_closes() -> None:
     "stage", [CaseStage.RESTORED, CaseStage.DISMISSED, CaseStage.CLEARED, CaseStage.AWAITING_KYC]
 )
 def test_a_case_that_did_not_expire_cannot_be_appealed(stage: CaseStage) -> None:
-    refusal = appeal_refusal(_case(stage), T0, POLICY)
+    refusal = appeal_refusal(ended_case(_case(stage)), T0, POLICY)
 
     assert refusal is not None
     assert f"is {stage.value}, not EXPIRED" in refusal
@@ -158,3 +162,29 @@ def test_replacement_rules() -> None:
     taken = _appeal(AppealStatus.UPHELD, replacement_key_id="key-7")
     assert refusal(taken) == "key key-1 was already replaced by key key-7"
     assert refusal(_appeal(AppealStatus.UPHELD, replacement_key_id="key-2")) is None  # a repeat
+
+
+def test_an_expired_case_reads_back_from_its_audit_facts() -> None:
+    expired = _case(CaseStage.EXPIRED).model_copy(update={"severity": Severity.HIGH})
+    high = Alert(
+        alert_id="a-1",
+        key_id="key-1",
+        account_id="acct-1",
+        exchange="upbit",
+        kind=AlertKind.IP_ANOMALY,
+        severity=Severity.HIGH,
+        observed_at=T0,
+    )
+    facts = [
+        audit_events.case_opened(expired),
+        audit_events.alert_received(expired, high, T0),
+        audit_events.case_closed(expired),
+    ]
+
+    case = ended_case_from_audit(expired.case_id, facts)
+
+    assert case is not None
+    assert case == ended_case(expired).model_copy(update={"detected": [AlertKind.IP_ANOMALY]})
+    assert ended_case_from_audit("key-1.run-2", facts[1:]) is None  # no case.opened fact
+    still_open = ended_case_from_audit(expired.case_id, facts[:2])
+    assert still_open is not None and still_open.expired_at is None
