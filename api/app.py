@@ -20,7 +20,7 @@ from api.intake import AlertsInFlight
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.rate_limit import RateLimit
 from api.routes import include_routes
-from config.policy_file import read_policy_file
+from config.policy_file import read_appeals_policy, read_policy_file
 from config.settings import Settings
 from payloads.converter import converter_for, payload_keys
 from store.engine import open_store
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.codec_sessions = CodecSessions(keys.current[1] if keys else secrets.token_bytes(32))
     # The same file the worker reads; a bad one stops the API at start, not at a request.
     app.state.policy = read_policy_file(settings.policy_file)
+    app.state.appeals = read_appeals_policy(settings.policy_file)
     app.state.cursors = Cursors.from_token_spec(spec)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)

@@ -15,6 +15,7 @@ class Role(StrEnum):
     GATEWAY = "gateway"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    SUPPORT = "support"  # customer support: files appeals of expiries for key owners
 
 
 # Names become actors in the audit log, workflow history and the AssignedTo search

@@ -11,6 +11,7 @@ from api.auth import Principal, Role
 from api.cursors import Cursors
 from api.errors import ApiError
 from config.settings import Settings
+from domain.appeals import AppealsPolicy
 from domain.policy import LadderPolicy, WhitelistPolicy
 from store.port import Store
 
@@ -54,6 +55,8 @@ Reader = Annotated[Principal, Depends(require_role(Role.OFFICER, Role.AUDITOR))]
 Kyc = Annotated[Principal, Depends(require_role(Role.KYC))]
 Gateway = Annotated[Principal, Depends(require_role(Role.GATEWAY))]
 Auditor = Annotated[Principal, Depends(require_role(Role.AUDITOR))]
+AppealFiler = Annotated[Principal, Depends(require_role(Role.OFFICER, Role.SUPPORT))]
+AppealReader = Annotated[Principal, Depends(require_role(Role.OFFICER, Role.SUPPORT, Role.AUDITOR))]
 
 
 # Dependencies are `async def`: a plain `def` costs every request a thread-pool hop.
@@ -70,6 +73,11 @@ async def _store(request: Request) -> Store:
 async def _whitelist(request: Request) -> WhitelistPolicy:
     policy: LadderPolicy = request.app.state.policy
     return policy.whitelist
+
+
+async def _appeals(request: Request) -> AppealsPolicy:
+    policy: AppealsPolicy = request.app.state.appeals
+    return policy
 
 
 async def _cursors(request: Request) -> Cursors:
@@ -89,3 +97,5 @@ TemporalClient = Annotated[Client, Depends(_temporal)]
 PageCursors = Annotated[Cursors, Depends(_cursors)]
 # How wide a block new whitelist entries may name (the policy file's [whitelist]).
 WhitelistLimits = Annotated[WhitelistPolicy, Depends(_whitelist)]
+# The policy file's [appeals]: the window after an expiry, the replacement's cool-down.
+AppealsLimits = Annotated[AppealsPolicy, Depends(_appeals)]

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from domain.alerts import AccountId, ExchangeId, KeyId, Severity
+from domain.appeals import MAX_STATEMENT_LENGTH, STATEMENT_PATTERN
 from domain.detection.client import JA4_LENGTH, JA4_PATTERN, USER_AGENT_PATTERN
 from domain.keys import MAX_ALLOWED_IPS, Permission
 from domain.network import MAX_TEXT_LENGTH
@@ -47,6 +48,8 @@ class KeyIn(Body):
     exchange: ExchangeId
     permissions: list[Permission] = Field(min_length=1, max_length=len(Permission))
     allowed_ips: AllowedIps = Field(default_factory=list)
+    # An expired key whose appeal was upheld: this key replaces it (README "Appeals").
+    replaces: KeyId | None = None
 
 
 class AllowedIpsIn(Body):
@@ -151,3 +154,14 @@ class AssignIn(ActionIn):
 
 class NoteIn(ActionIn):
     text: str = Field(min_length=1, max_length=2000, pattern=_SAYS_SOMETHING)
+
+
+class AppealIn(Body):
+    """An appeal of an expiry, filed for the key's owner, in the owner's words."""
+
+    statement: str = Field(
+        min_length=1,
+        max_length=MAX_STATEMENT_LENGTH,
+        pattern=STATEMENT_PATTERN,
+        description="plain text: lines of printable characters, not only spaces",
+    )

@@ -8,7 +8,7 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from api.cursors import Cursors
 from api.schemas import CaseFilter, CasePage, CaseSummary
 from domain.alerts import Severity
-from domain.ids import WORKFLOW_ID_PREFIX, WORKFLOW_TYPE, case_id_for
+from domain.ids import APPEAL_WORKFLOW_TYPE, WORKFLOW_ID_PREFIX, WORKFLOW_TYPE, case_id_for
 from domain.search_attributes import (
     ASSIGNED_TO,
     CASE_ID,
@@ -36,6 +36,9 @@ def visibility_query(case_filter: CaseFilter, exchanges: frozenset[str] | None =
         f'WorkflowType="{WORKFLOW_TYPE}"',
         f'(ExecutionStatus!="ContinuedAsNew" OR {CASE_STAGE.name} IN ({ended}))',
     ]
+    if case_filter.stage is not None and case_filter.stage.is_appeal:
+        # Appeal stages are shown by the expired case's AppealWorkflow (one run, no chain).
+        clauses = [f'WorkflowType="{APPEAL_WORKFLOW_TYPE}"']
     if case_filter.stage is not None:
         clauses.append(f'{CASE_STAGE.name}="{case_filter.stage.value}"')
     if case_filter.exchange is not None:

@@ -3,6 +3,7 @@
 from importlib import resources
 from pathlib import Path
 
+from domain.appeals import AppealsPolicy, parse_appeals_policy
 from domain.detection.policy import DetectionPolicy, parse_detection_policy
 from domain.policy import LadderPolicy, PolicyError, parse_policy
 
@@ -17,6 +18,11 @@ def read_policy_file(path: Path | None) -> LadderPolicy:
 def read_detection_policy(path: Path | None) -> DetectionPolicy:
     """The same file's `[detection]` and `[detectors.*]` tables; PolicyError if bad."""
     return parse_detection_policy(*_policy_text(path))
+
+
+def read_appeals_policy(path: Path | None) -> AppealsPolicy:
+    """The same file's `[appeals]` table (defaults when absent); PolicyError if bad."""
+    return parse_appeals_policy(*_policy_text(path))
 
 
 def _policy_text(path: Path | None) -> tuple[str, str]:

@@ -23,6 +23,8 @@ class ActivityName:
     RECORD_CASE_FACTS = "record_case_facts"
     APPLY_KEY_MEASURE = "apply_key_measure"
     SEND_NOTICE = "send_notice"
+    RECORD_APPEAL_FILED = "record_appeal_filed"
+    RECORD_APPEAL_DECISION = "record_appeal_decision"
 
 
 class _Model(BaseModel):

@@ -5,6 +5,7 @@ an attempt), so that a replayed or retried write appends nothing new. Payloads c
 ids and outcomes only: never contacts or secrets.
 """
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from domain.activity_io import (
     StoreRefusal,
 )
 from domain.alerts import Alert
+from domain.appeals import AppealInput, AppealState, AppealStatus
 from domain.case import ActionRecord, CaseState, KycRecord, NoticeRecord, StageChange
 from domain.keys import KeyStatus
 from domain.messages import DeliveryEvent
@@ -43,6 +45,11 @@ class EventType:
     KEY_STATUS_CHANGED = "key.status_changed"
     KEY_STATUS_UNCHANGED = "key.status_unchanged"  # the measure did not apply (already expired)
     KEY_EXPIRY_READ_BACK = "key.expiry_read_back"
+    # An appeal of an expiry (AppealWorkflow) and the replacement key it allowed.
+    APPEAL_FILED = "appeal.filed"
+    APPEAL_UPHELD = "appeal.upheld"
+    APPEAL_REJECTED = "appeal.rejected"
+    KEY_REPLACED = "key.replaced"
 
 
 def _fact(
@@ -254,3 +261,58 @@ def refused_by_the_log(facts: Sequence[AuditFact]) -> tuple[list[AuditFact], lis
                 StoreRefusal(event_id=fact.event_id, event_type=fact.event_type, reason=reason)
             )
     return taken, refused
+
+
+def appeal_filed(filing: AppealInput) -> AuditFact:
+    """An appeal of the case's expiry was filed for the owner: its digest, not its words."""
+    statement = filing.statement.encode()
+    payload = {
+        "exchange": filing.exchange,
+        "expired_at": filing.expired_at.isoformat(),
+        "statement_sha256": hashlib.sha256(statement).hexdigest(),
+        "statement_bytes": len(statement),
+    }
+    return AuditFact(
+        event_id=f"{filing.case_id}:appeal:filed",
+        event_type=EventType.APPEAL_FILED,
+        case_id=filing.case_id,
+        key_id=filing.key_id,
+        actor=filing.filed_by,
+        occurred_at=filing.filed_at,
+        payload=payload,
+    )
+
+
+def appeal_decided(appeal: AppealState) -> AuditFact:
+    """An officer upheld or rejected the appeal; one decision per appeal."""
+    allowed_from = appeal.replacement_allowed_from
+    payload = {
+        "status": appeal.status.value,
+        "reason": appeal.decision_reason,
+        "replacement_allowed_from": allowed_from.isoformat() if allowed_from else None,
+    }
+    upheld = appeal.status is AppealStatus.UPHELD
+    return AuditFact(
+        event_id=f"{appeal.case_id}:appeal:decided",
+        event_type=EventType.APPEAL_UPHELD if upheld else EventType.APPEAL_REJECTED,
+        case_id=appeal.case_id,
+        key_id=appeal.key_id,
+        actor=appeal.decided_by or "keycase",
+        occurred_at=appeal.decided_at or appeal.filed_at,
+        payload=payload,
+    )
+
+
+def key_replaced(
+    case_id: str, expired_key_id: str, new_key_id: str, actor: str, at: datetime
+) -> AuditFact:
+    """A replacement key was registered for a key whose expiry's appeal was upheld."""
+    return AuditFact(
+        event_id=f"{case_id}:appeal:replacement",
+        event_type=EventType.KEY_REPLACED,
+        case_id=case_id,
+        key_id=expired_key_id,
+        actor=actor,
+        occurred_at=at,
+        payload={"replacement_key_id": new_key_id},
+    )

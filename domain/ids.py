@@ -5,6 +5,8 @@ import re
 TASK_QUEUE = "keycase"
 WORKFLOW_TYPE = "KeyCaseWorkflow"  # the case workflow's registered name
 WORKFLOW_ID_PREFIX = "keycase-"
+APPEAL_WORKFLOW_TYPE = "AppealWorkflow"
+APPEAL_WORKFLOW_ID_PREFIX = "appeal-"
 
 # Key ids are opaque, but they travel in workflow ids, URLs and search attributes,
 # so they are restricted to a safe alphabet (no '.', which separates case ids).
@@ -35,3 +37,9 @@ def key_id_of_case(case_id: str) -> str:
     if not sep or not _KEY_ID.match(run) or not _KEY_ID.match(key_id):
         raise ValueError(f"invalid case id {case_id!r}")
     return key_id
+
+
+def appeal_workflow_id(case_id: str) -> str:
+    """The id of the one appeal a case may have: a second start with it is refused."""
+    key_id_of_case(case_id)  # a well-formed case id, so the id stays in the safe alphabet
+    return APPEAL_WORKFLOW_ID_PREFIX + case_id

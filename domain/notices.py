@@ -8,6 +8,8 @@ class NoticeKind(StrEnum):
     KYC_REMINDER = "kyc_reminder"
     EXPIRY = "expiry"
     RESTORED = "restored"
+    APPEAL_UPHELD = "appeal_upheld"  # sent by an AppealWorkflow, on the expired case
+    APPEAL_REJECTED = "appeal_rejected"
 
 
 class ExpiryReason(StrEnum):

@@ -124,8 +124,9 @@ class PolicyError(ValueError):
     """A policy file that cannot be used; the message names the file and the field."""
 
 
-# Tables of the same file that domain.detection.policy reads.
+# Tables of the same file that domain.detection.policy and domain.appeals read.
 DETECTION_TABLES = frozenset({"detection", "detectors"})
+OTHER_TABLES = DETECTION_TABLES | {"appeals"}
 
 
 def policy_problems(error: ValidationError) -> str:
@@ -142,7 +143,7 @@ def parse_policy(text: str, source: str) -> LadderPolicy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(f"policy {source}: not valid TOML: {error}") from error
-    ladder = {name: value for name, value in data.items() if name not in DETECTION_TABLES}
+    ladder = {name: value for name, value in data.items() if name not in OTHER_TABLES}
     try:
         return LadderPolicy.model_validate(ladder)
     except ValidationError as error:

@@ -26,10 +26,18 @@ class CaseStage(StrEnum):
     CLEARED = "CLEARED"
     DISMISSED = "DISMISSED"
     EXPIRED = "EXPIRED"
+    # Shown by an AppealWorkflow on an expired case (the case itself stays EXPIRED).
+    APPEAL_REVIEW = "APPEAL_REVIEW"
+    APPEAL_UPHELD = "APPEAL_UPHELD"
+    APPEAL_REJECTED = "APPEAL_REJECTED"
 
     @property
     def is_open(self) -> bool:
         return self in OPEN_STAGES
+
+    @property
+    def is_appeal(self) -> bool:
+        return self in APPEAL_STAGES
 
 
 OPEN_STAGES = frozenset(
@@ -40,4 +48,8 @@ OPEN_STAGES = frozenset(
         CaseStage.OWNER_UNREACHABLE,
         CaseStage.PROBATION,
     }
+)
+
+APPEAL_STAGES = frozenset(
+    {CaseStage.APPEAL_REVIEW, CaseStage.APPEAL_UPHELD, CaseStage.APPEAL_REJECTED}
 )

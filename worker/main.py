@@ -13,16 +13,19 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.appeals import AppealActivities
 from activities.audit import AuditActivities
 from activities.detection import AlertRaiser, DetectionActivities
 from activities.keys import KeyActivities
 from activities.notifications import NoticeActivities, NoticeRenderer, build_channels
 from activities.policy import PolicyActivities, read_detection_policy, read_policy_file
+from config.policy_file import read_appeals_policy
 from config.settings import Settings
 from domain.policy import PolicyError
 from payloads.converter import data_converter
 from store.engine import open_store
 from worker.metrics import count_open_cases, sdk_runtime, serve_own_metrics
+from workflows.appeal import AppealWorkflow
 from workflows.detection_sweep import DetectionSweepWorkflow
 from workflows.key_case import KeyCaseWorkflow
 
@@ -38,6 +41,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     # Fail fast: a worker with a bad policy must not start taking cases.
     policy = read_policy_file(settings.policy_file)
     detection = read_detection_policy(settings.policy_file)
+    read_appeals_policy(settings.policy_file)  # the API applies it; a bad table stops both
     store = open_store(settings.effective_database_url)
     channels = build_channels(settings)
     client = await Client.connect(
@@ -58,10 +62,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     # Detector hits enter through the same intake as POST /v1/alerts.
     raiser = AlertRaiser(client, settings.task_queue, store)
     sweeps = DetectionActivities(store, detection, raiser)
+    appeals = AppealActivities(store)
     worker = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow],
+        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow, AppealWorkflow],
         activities=[
             sweeps.count_access_log,
             sweeps.run_detector,
@@ -70,6 +75,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             KeyActivities(store).apply_key_measure,
             AuditActivities(store).record_case_facts,
             notices.send_notice,
+            appeals.record_appeal_filed,
+            appeals.record_appeal_decision,
         ],
         max_cached_workflows=settings.max_cached_workflows,
         workflow_runner=(

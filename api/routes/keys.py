@@ -17,6 +17,7 @@ from domain.network import InvalidWhitelist
 from domain.registry import KeyConflict
 from observability.metrics import GATEWAY_DECISION_SECONDS, GATEWAY_DECISIONS
 from store.access import decide_access, key_view
+from store.appeals import ReplacementRefused, register_replacement
 from store.registry import (
     KeyRecord,
     UnknownAccount,
@@ -35,14 +36,28 @@ KeyIdPath = Annotated[KeyId, Path(description="the key's opaque id")]
 async def register(
     body: KeyIn, caller: Admin, store: StoreDep, limits: WhitelistLimits
 ) -> KeyRecord:
-    """Register a key; repeating the same registration changes nothing."""
+    """Register a key; repeating the same registration changes nothing.
+
+    With `replaces`, the key replaces an expired one whose appeal was upheld, once its
+    cool-down has passed; otherwise 409 saying why not."""
     if not sees(caller, body.exchange):
         raise ApiError(403, "forbidden", "this token does not cover that exchange")
     widest = limits.widest()
+    registration = body.model_dump(exclude={"replaces"})
+    replaces = body.replaces
     try:
+        if replaces is None:
+            return await store.write(
+                lambda c: register_key(c, **registration, widest=widest, actor=caller.name)
+            )
+        now = datetime.now(UTC)
         return await store.write(
-            lambda c: register_key(c, **body.model_dump(), widest=widest, actor=caller.name)
+            lambda c: register_replacement(
+                c, replaces=replaces, now=now, widest=widest, actor=caller.name, **registration
+            )
         )
+    except ReplacementRefused as error:
+        raise ApiError(409, "replacement_refused", str(error)) from None
     except InvalidWhitelist as error:
         raise ApiError(422, "invalid_allowed_ips", str(error)) from None
     except UnknownAccount as error:

@@ -32,6 +32,7 @@ TOKENS = {
     Role.KYC: ("kyc-provider", "tok-kyc-0123456789"),
     Role.GATEWAY: ("upbit-gw", "tok-gateway-0123456789"),
     Role.AUDITOR: ("lee", "tok-auditor-0123456789"),
+    Role.SUPPORT: ("help-desk", "tok-support-0123456789"),
 }
 # One more per role, limited to upbit: the exchange-scope matrix calls with these.
 SCOPED = {role: (f"{name}-upbit", f"{token}-upbit") for role, (name, token) in TOKENS.items()}

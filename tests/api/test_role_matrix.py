@@ -13,13 +13,14 @@ from fastapi import FastAPI
 from api.auth import Role
 from tests.api.conftest import auth
 
-A, S, OF, K, G, U = (
+A, S, OF, K, G, U, SU = (
     Role.ADMIN,
     Role.SURVEILLANCE,
     Role.OFFICER,
     Role.KYC,
     Role.GATEWAY,
     Role.AUDITOR,
+    Role.SUPPORT,
 )
 READERS = {OF, U}
 ALLOWED: dict[tuple[str, str], set[Role]] = {
@@ -41,6 +42,10 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("POST", "/v1/cases/{case_id}/actions/extend-kyc-deadline"): {OF},
     ("POST", "/v1/cases/{case_id}/actions/assign"): {OF},
     ("POST", "/v1/cases/{case_id}/actions/note"): {OF},
+    ("POST", "/v1/cases/{case_id}/appeal"): {OF, SU},
+    ("GET", "/v1/cases/{case_id}/appeal"): {OF, SU, U},
+    ("POST", "/v1/cases/{case_id}/appeal/uphold"): {OF},
+    ("POST", "/v1/cases/{case_id}/appeal/reject"): {OF},
     ("GET", "/v1/audit/verify"): {U},
 }
 SIGNED_BY_PROVIDERS = {("POST", "/v1/webhooks/sendgrid"), ("POST", "/v1/webhooks/twilio")}

@@ -30,8 +30,15 @@ TOKENS = {
     "kyc": "e2e-kyc-token-0123456789",
     "gateway": "e2e-gateway-token-0123456789",
     "auditor": "e2e-auditor-token-0123456789",
+    "support": "e2e-support-token-0123456789",
 }
-NAMES = {"admin": "ops", "surveillance": "feed", "officer": "kim", "kyc": "kyc-co"}
+NAMES = {
+    "admin": "ops",
+    "surveillance": "feed",
+    "officer": "kim",
+    "kyc": "kyc-co",
+    "support": "help-desk",
+}
 TWILIO_FROM = "+15005550006"
 T = TypeVar("T")
 

@@ -108,3 +108,13 @@ def test_templates_are_read_from_the_folder_given(tmp_path: Path) -> None:
         "Body\n",
         "SMS K-1",
     )
+
+
+@pytest.mark.parametrize("locale", ["ko", "en"])
+@pytest.mark.parametrize("kind", [NoticeKind.APPEAL_UPHELD, NoticeKind.APPEAL_REJECTED])
+def test_appeal_decision_notices_quote_the_officers_reason(kind: NoticeKind, locale: str) -> None:
+    reason = "the second address is the owner's own server"
+    rendered = _render(kind, locale, officer_reason=reason)
+
+    assert reason in rendered.email_text
+    assert reason in rendered.sms_text or kind is NoticeKind.APPEAL_UPHELD

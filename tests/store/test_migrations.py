@@ -7,10 +7,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
+from store.appeals import Appeal
 from store.migrate import downgrade, sync_url, upgrade
 from store.models import AccessLogEntry, Account, ApiKey, AuditEntry, load_metadata
 
-OWN_TABLES = {m.__tablename__ for m in (Account, ApiKey, AuditEntry, AccessLogEntry)}
+OWN_TABLES = {m.__tablename__ for m in (Account, ApiKey, AuditEntry, AccessLogEntry, Appeal)}
 
 
 def _own(item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -14,6 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from tests.temporal import TEST_CONVERTER
+from workflows.appeal import AppealWorkflow
 from workflows.key_case import KeyCaseWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -30,7 +31,9 @@ async def test_every_recorded_history_replays_on_current_code() -> None:
     files = sorted(HISTORIES.glob("*.json")) + sorted(HISTORIES.glob("*.json.gz"))
     # debug_mode: no deadlock timer; a 2,000-signal turn may replay slower than 2 s on a
     # loaded machine, and only its determinism is under test here.
-    replayer = Replayer(workflows=[KeyCaseWorkflow], data_converter=TEST_CONVERTER, debug_mode=True)
+    replayer = Replayer(
+        workflows=[KeyCaseWorkflow, AppealWorkflow], data_converter=TEST_CONVERTER, debug_mode=True
+    )
 
     failures = {}
     for path in files:
