@@ -5,6 +5,7 @@ from pathlib import Path
 
 from domain.detection.policy import DetectionPolicy, parse_detection_policy
 from domain.policy import LadderPolicy, PolicyError, parse_policy
+from domain.rings.policy import RingPolicy, parse_ring_policy
 
 DEFAULT_POLICY = "policy.toml"  # shipped as package data of `config`
 
@@ -17,6 +18,11 @@ def read_policy_file(path: Path | None) -> LadderPolicy:
 def read_detection_policy(path: Path | None) -> DetectionPolicy:
     """The same file's `[detection]` and `[detectors.*]` tables; PolicyError if bad."""
     return parse_detection_policy(*_policy_text(path))
+
+
+def read_ring_policy(path: Path | None) -> RingPolicy:
+    """The same file's `[rings]` table; PolicyError naming the field if it is bad."""
+    return parse_ring_policy(*_policy_text(path))
 
 
 def _policy_text(path: Path | None) -> tuple[str, str]:

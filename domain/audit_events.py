@@ -43,6 +43,11 @@ class EventType:
     KEY_STATUS_CHANGED = "key.status_changed"
     KEY_STATUS_UNCHANGED = "key.status_unchanged"  # the measure did not apply (already expired)
     KEY_EXPIRY_READ_BACK = "key.expiry_read_back"
+    # Written by a ring's workflow (domain.rings.audit).
+    RING_FORMED = "ring.formed"
+    RING_MEMBER_JOINED = "ring.member_joined"
+    RING_MERGED = "ring.merged"
+    RING_ACTION_FANNED_OUT = "ring.action_fanned_out"
 
 
 def _fact(

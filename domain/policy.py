@@ -125,7 +125,7 @@ class PolicyError(ValueError):
 
 
 # Tables of the same file that domain.detection.policy reads.
-DETECTION_TABLES = frozenset({"detection", "detectors"})
+DETECTION_TABLES = frozenset({"detection", "detectors", "rings"})  # not the ladder's
 
 
 def policy_problems(error: ValidationError) -> str:

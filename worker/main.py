@@ -18,6 +18,9 @@ from activities.detection import AlertRaiser, DetectionActivities
 from activities.keys import KeyActivities
 from activities.notifications import NoticeActivities, NoticeRenderer, build_channels
 from activities.policy import PolicyActivities, read_detection_policy, read_policy_file
+from activities.rings import RingActivities
+from api.ring_links import RingLinker
+from config.policy_file import read_ring_policy
 from config.settings import Settings
 from domain.policy import PolicyError
 from payloads.converter import data_converter
@@ -25,6 +28,7 @@ from store.engine import open_store
 from worker.metrics import sdk_runtime, serve_own_metrics
 from workflows.detection_sweep import DetectionSweepWorkflow
 from workflows.key_case import KeyCaseWorkflow
+from workflows.ring import RingWorkflow
 
 log = logging.getLogger("keycase.worker")
 
@@ -37,6 +41,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     # Fail fast: a worker with a bad policy must not start taking cases.
     policy = read_policy_file(settings.policy_file)
     detection = read_detection_policy(settings.policy_file)
+    ring_policy = read_ring_policy(settings.policy_file)
     store = open_store(settings.effective_database_url)
     channels = build_channels(settings)
     client = await Client.connect(
@@ -55,12 +60,14 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         settle_window=settings.notice_settle_window,
     )
     # Detector hits enter through the same intake as POST /v1/alerts.
-    raiser = AlertRaiser(client, settings.task_queue, store)
+    rings = RingLinker(store, client, settings.task_queue, ring_policy)
+    raiser = AlertRaiser(client, settings.task_queue, store, rings)
+    ring_effects = RingActivities(client, raiser.raise_alert)
     sweeps = DetectionActivities(store, detection, raiser)
     worker = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow],
+        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow, RingWorkflow],
         activities=[
             sweeps.count_access_log,
             sweeps.run_detector,
@@ -69,6 +76,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             KeyActivities(store).apply_key_measure,
             AuditActivities(store).record_case_facts,
             notices.send_notice,
+            ring_effects.fan_out_ring_action,
+            ring_effects.tell_ring_members,
         ],
         max_cached_workflows=settings.max_cached_workflows,
         workflow_runner=(
