@@ -123,9 +123,10 @@ class RingWorkflow:
                 )
             facts += [audit.rings_merged(state, absorbed, now) for absorbed in changes.merged]
             await self._record(facts)
-            await self._tell()
             if state.standing is not None and changes.new_cases:
+                # Before the raise: a key joining a confirmed ring starts confirmed.
                 await self._inherit(state.standing, changes.new_cases)
+            await self._tell()
             self._show()
             return RingView(ring_id=state.ring_id, size=self._state.size, status=state.status)
 
