@@ -66,7 +66,7 @@ async def get_rings(
 
 
 @router.get("/{ring_id}", response_model=RingState)
-async def get_ring(ring: ScopedRing, caller: Reader, client: TemporalClient) -> RingState:
+async def get_ring(caller: Reader, ring: ScopedRing, client: TemporalClient) -> RingState:
     """The ring: members (accounts, keys, their cases), links with reasons, decisions."""
     handle = client.get_workflow_handle(ring_workflow_id(ring.ring_id))
     try:
@@ -82,7 +82,7 @@ async def get_ring(ring: ScopedRing, caller: Reader, client: TemporalClient) -> 
 
 @router.post("/{ring_id}/actions/confirm", response_model=RingActionResult)
 async def confirm(
-    ring: ScopedRing, body: ActionIn, caller: Officer, client: TemporalClient
+    caller: Officer, ring: ScopedRing, body: ActionIn, client: TemporalClient
 ) -> RingActionResult:
     """Confirm every member case (each in MONITORING escalates to a warning)."""
     return await _act(client, ring, OfficerAction.CONFIRM, caller.name, body)
@@ -90,7 +90,7 @@ async def confirm(
 
 @router.post("/{ring_id}/actions/dismiss", response_model=RingActionResult)
 async def dismiss(
-    ring: ScopedRing, body: ActionIn, caller: Officer, client: TemporalClient
+    caller: Officer, ring: ScopedRing, body: ActionIn, client: TemporalClient
 ) -> RingActionResult:
     """Dismiss every member case as a false positive."""
     return await _act(client, ring, OfficerAction.DISMISS, caller.name, body)
@@ -98,7 +98,7 @@ async def dismiss(
 
 @router.post("/{ring_id}/actions/expire-now", response_model=RingActionResult)
 async def expire_now(
-    ring: ScopedRing, body: ActionIn, caller: Officer, client: TemporalClient
+    caller: Officer, ring: ScopedRing, body: ActionIn, client: TemporalClient
 ) -> RingActionResult:
     """Expire every member's key at once (irreversible)."""
     return await _act(client, ring, OfficerAction.EXPIRE_NOW, caller.name, body)
@@ -106,7 +106,7 @@ async def expire_now(
 
 @router.post("/{ring_id}/actions/assign", response_model=RingActionResult)
 async def assign(
-    ring: ScopedRing, body: AssignIn, caller: Officer, client: TemporalClient
+    caller: Officer, ring: ScopedRing, body: AssignIn, client: TemporalClient
 ) -> RingActionResult:
     """Give every member case to one officer."""
     return await _act(client, ring, OfficerAction.ASSIGN, caller.name, body, body.assignee)
@@ -114,7 +114,7 @@ async def assign(
 
 @router.post("/{ring_id}/actions/note", response_model=RingActionResult)
 async def note(
-    ring: ScopedRing, body: NoteIn, caller: Officer, client: TemporalClient
+    caller: Officer, ring: ScopedRing, body: NoteIn, client: TemporalClient
 ) -> RingActionResult:
     """Add the same note to every member case."""
     return await _act(client, ring, OfficerAction.ADD_NOTE, caller.name, body, text=body.text)
