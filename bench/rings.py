@@ -104,7 +104,7 @@ async def fan_out(stack: BenchStack, report: Report, members: int) -> None:
     applied = answer["applied"]
     for refused in [m for m in answer["members"] if not m["applied"]][:5]:
         print(f"  refused: {refused['case_id']}: {refused['status']} {refused['message']}")
-    report.add(name, f"member cases updated by one ring action (of {members})", applied, "cases")
+    report.add(name, "member cases updated by one ring action", applied, f"of {members}")
     report.add(
         name,
         f"one assign fanned out to {members} member cases, wall time",
