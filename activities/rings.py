@@ -4,10 +4,11 @@ through intake).
 
 Safe to run twice: each member's update carries an id built from ring, decision and key
 (Temporal answers a repeat with the first answer), signals only set the ring id, and the
-raise's alert id is built from ring and key, so intake answers a repeat as a duplicate.
+raise's alert id is built from ring and case, so intake answers a repeat as a duplicate.
 """
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -58,7 +59,8 @@ def ring_alert(
     ring_id: str, size: int, target: MemberTarget, exchange: str, now: datetime
 ) -> Alert:
     """The alert that raises a member case to at least high: the ring is big enough."""
-    alert_id = f"ring.{ring_id}.{target.key_id}"[:128]
+    # One raise per ring and case: a repeat is a duplicate at intake, a key's next case is not.
+    alert_id = f"ring.{ring_id}.{hashlib.sha256(target.case_id.encode()).hexdigest()[:32]}"
     return Alert(
         alert_id=alert_id,
         key_id=target.key_id,

@@ -250,7 +250,8 @@ def _add_key(
         changes.joined.append((account, key))
         known = MemberKey(key_id=key)
     if case is not None and known.case_id != case:
-        known = known.model_copy(update={"case_id": case})
+        # A new case of the key (the last one ended): it is told and raised afresh.
+        known = known.model_copy(update={"case_id": case, "told": None, "raised": False})
         changes.new_cases.append(MemberTarget(key_id=key, account_id=account, case_id=case))
     keys[key] = known
     state[account] = member.model_copy(update={"keys": list(keys.values())})
