@@ -128,3 +128,30 @@ async def test_an_unknown_or_malformed_ring_id_is_404(
 
     assert read.status_code == 404 and acted.status_code == 404
     assert read.json()["error"]["code"] == "unknown_ring"
+
+
+@pytest.mark.usefixtures("worker")
+async def test_an_alert_joining_two_rings_merges_them_into_the_older(
+    http: httpx.AsyncClient,
+) -> None:
+    a, b, c, d = [await register_key(http, "bithumb") for _ in range(4)]
+    await raise_alert(http, _linking(a, [b]))
+    await raise_alert(http, _linking(c, [d]))
+    page = await http.get("/v1/rings", params={"exchange": "bithumb"}, headers=auth(Role.OFFICER))
+    younger, older = [r["ring_id"] for r in page.json()["rings"][:2]]
+
+    await raise_alert(http, _linking(b, [c]))
+
+    kept = (await http.get(f"/v1/rings/{older}", headers=auth(Role.OFFICER))).json()
+    ended = (await http.get(f"/v1/rings/{younger}", headers=auth(Role.OFFICER))).json()
+    listed = await http.get("/v1/rings", params={"exchange": "bithumb"}, headers=auth(Role.OFFICER))
+    refused = await http.post(
+        f"/v1/rings/{younger}/actions/note",
+        json={"reason": "x", "text": "y"},
+        headers=auth(Role.OFFICER),
+    )
+    assert {m["account_id"] for m in kept["members"]} == {k.account_id for k in (a, b, c, d)}
+    assert kept["merged_from"] == [younger]
+    assert ended["status"] == "merged" and ended["merged_into"] == older
+    assert younger not in {r["ring_id"] for r in listed.json()["rings"]}
+    assert refused.status_code == 409 and older in refused.json()["error"]["message"]
