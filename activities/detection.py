@@ -18,7 +18,9 @@ from activities.detection_runs import chunks, detect, windows_of
 from activities.store_access import utc_now
 from api.errors import ApiError
 from api.intake import take_alert
-from api.schemas import AlertStatus
+from api.ring_links import RingLinker
+from api.schemas import AlertAccepted, AlertStatus
+from domain.alerts import Alert
 from domain.detection.hits import Hit, alert_for
 from domain.detection.policy import DetectionPolicy
 from domain.detection.sweep import (
@@ -39,17 +41,25 @@ from store.sweep_state import Span, count_new_rows, finish_span, pending_span, p
 class AlertRaiser:
     """Hands alerts to intake as `POST /v1/alerts` does; None when intake refuses one."""
 
-    def __init__(self, client: Client, task_queue: str, store: Store) -> None:
+    def __init__(
+        self, client: Client, task_queue: str, store: Store, rings: RingLinker | None = None
+    ) -> None:
         self._client = client
         self._task_queue = task_queue
         self._store = store
+        self._rings = rings
+
+    async def raise_alert(self, alert: Alert) -> AlertAccepted:
+        """Intake as POST /v1/alerts; the alert's related keys then link rings."""
+        accepted = await take_alert(alert, self._task_queue, self._store, self._client)
+        if self._rings is not None:
+            await self._rings.link(alert, accepted.case_id)
+        return accepted
 
     async def raise_hit(self, hit: Hit, account_id: str, exchange: str) -> AlertStatus | None:
         """Raise the hit as an alert; None when intake refuses it (e.g. the key expired)."""
         try:
-            accepted = await take_alert(
-                alert_for(hit, account_id, exchange), self._task_queue, self._store, self._client
-            )
+            accepted = await self.raise_alert(alert_for(hit, account_id, exchange))
         except ApiError as error:
             if error.status_code >= 500:
                 raise  # intake busy: the activity retries

@@ -19,8 +19,9 @@ from api.feed_head import FeedHead
 from api.intake import AlertsInFlight
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.rate_limit import RateLimit
+from api.ring_links import RingLinker
 from api.routes import include_routes
-from config.policy_file import read_appeals_policy, read_policy_file
+from config.policy_file import read_appeals_policy, read_policy_file, read_ring_policy
 from config.settings import Settings
 from payloads.converter import converter_for, payload_keys
 from store.engine import open_store
@@ -48,6 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             namespace=settings.temporal_namespace,
             data_converter=converter,
             lazy=True,
+        )
+        app.state.ring_linker = RingLinker(
+            app.state.store, app.state.temporal_client, settings.task_queue, app.state.ring_policy
         )
         # Everything loaded so far lives as long as the process; frozen, a full collection
         # no longer walks it (it took 40-70 ms, stalling every request in flight).
@@ -79,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The same file the worker reads; a bad one stops the API at start, not at a request.
     app.state.policy = read_policy_file(settings.policy_file)
     app.state.appeals = read_appeals_policy(settings.policy_file)
+    app.state.ring_policy = read_ring_policy(settings.policy_file)
     app.state.cursors = Cursors.from_token_spec(spec)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)

@@ -165,3 +165,29 @@ class AppealIn(Body):
         pattern=STATEMENT_PATTERN,
         description="plain text: lines of printable characters, not only spaces",
     )
+
+
+class RingFilter(Body):
+    """Query parameters of `GET /v1/rings`."""
+
+    exchange: ExchangeId | None = None
+    min_size: int = Field(default=2, ge=2, le=100_000)
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
+class RingSummary(Body):
+    """One ring as the store lists it."""
+
+    ring_id: str
+    exchange: str
+    size: int
+    formed_at: datetime
+    updated_at: datetime
+
+
+class RingPage(Body):
+    """A page of rings, newest first; pass `next_cursor` back as `cursor` for the next one."""
+
+    rings: list[RingSummary]
+    next_cursor: str | None

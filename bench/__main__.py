@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import cases, detection_stack, faults, hostile, http_paths, replicas
+from bench import cases, detection_stack, faults, hostile, http_paths, replicas, rings
 from bench.figures import Report, print_side_by_side
 from bench.processes import bench_stack
 from bench.stack import BenchStack
@@ -42,11 +42,12 @@ class Size:
     lent_keys: int  # detection: abusive bursts timed from access to case
     replica_keys: int
     act_burst: int
+    ring_members: int
 
 
 SIZES = {
-    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 1, 6, 3, 3, 10, 20),
-    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 10, 90, 8, 50, 200, 200),
+    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 1, 6, 3, 3, 10, 20, 10),
+    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 10, 90, 8, 50, 200, 200, 100),
 }
 SWEEP_EVERY = read_detection_policy(POLICY).detection.every
 
@@ -68,6 +69,7 @@ SCENARIOS: dict[str, Scenario] = {
     "detection": lambda s, r, z: detection_stack.detection(
         s, r, z.lent_keys, z.gateway_seconds, SWEEP_EVERY
     ),
+    "rings": lambda s, r, z: rings.fan_out(s, r, z.ring_members),
 }
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from domain.appeals import AppealsPolicy, parse_appeals_policy
 from domain.detection.policy import DetectionPolicy, parse_detection_policy
 from domain.policy import LadderPolicy, PolicyError, parse_policy
+from domain.rings.policy import RingPolicy, parse_ring_policy
 
 DEFAULT_POLICY = "policy.toml"  # shipped as package data of `config`
 
@@ -23,6 +24,11 @@ def read_detection_policy(path: Path | None) -> DetectionPolicy:
 def read_appeals_policy(path: Path | None) -> AppealsPolicy:
     """The same file's `[appeals]` table (defaults when absent); PolicyError if bad."""
     return parse_appeals_policy(*_policy_text(path))
+
+
+def read_ring_policy(path: Path | None) -> RingPolicy:
+    """The same file's `[rings]` table; PolicyError naming the field if it is bad."""
+    return parse_ring_policy(*_policy_text(path))
 
 
 def _policy_text(path: Path | None) -> tuple[str, str]:

@@ -62,6 +62,7 @@ def apply_action(
         deadline=command.deadline if isinstance(command, ExtendKycDeadlineInput) else None,
         assignee=command.assignee if isinstance(command, AssignInput) else None,
         text=command.text if isinstance(command, AddNoteInput) else None,
+        ring_id=command.ring_id,
     )
     update: dict[str, object] = {
         "action_count": record.seq,

@@ -1,6 +1,7 @@
 """Surveillance alerts: what was detected on a key."""
 
 import json
+import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -11,6 +12,8 @@ from domain.ids import KEY_ID_PATTERN
 from domain.privacy import private_key_path
 
 MAX_EVIDENCE_BYTES = 8 * 1024
+MAX_RELATED_KEYS = 20  # as many as a detector lists (domain.detection.hits.MAX_LISTED)
+_KEY_ID = re.compile(KEY_ID_PATTERN)
 
 
 class Severity(StrEnum):
@@ -41,7 +44,28 @@ def _bounded_evidence(value: dict[str, Any]) -> dict[str, Any]:
     if path is not None:
         # The audit log would refuse it: evidence carries ids and measures, never contacts.
         raise ValueError(f"{path} is named like a contact or a secret; evidence must not carry one")
+    if "related_keys" in value:
+        related_keys(value)  # raises for a malformed list
     return value
+
+
+def related_keys(evidence: dict[str, Any]) -> list[str]:
+    """The key ids `evidence.related_keys` names: a list, or a detector's `{values, total}`.
+
+    At most MAX_RELATED_KEYS, each a well-formed key id; ValueError otherwise."""
+    named = evidence.get("related_keys")
+    if named is None:
+        return []
+    values = named.get("values") if isinstance(named, dict) else named
+    if not isinstance(values, list) or len(values) > MAX_RELATED_KEYS:
+        raise ValueError(
+            f"evidence.related_keys must list at most {MAX_RELATED_KEYS} key ids"
+            " (or be {values: [...], total: n})"
+        )
+    for value in values:
+        if not isinstance(value, str) or not _KEY_ID.match(value):
+            raise ValueError(f"evidence.related_keys: {str(value)[:40]!r} is not a key id")
+    return sorted(set(values))
 
 
 KeyId = Annotated[str, Field(pattern=KEY_ID_PATTERN)]

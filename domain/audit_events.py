@@ -50,6 +50,11 @@ class EventType:
     APPEAL_UPHELD = "appeal.upheld"
     APPEAL_REJECTED = "appeal.rejected"
     KEY_REPLACED = "key.replaced"
+    # Written by a ring's workflow (domain.rings.audit).
+    RING_FORMED = "ring.formed"
+    RING_MEMBER_JOINED = "ring.member_joined"
+    RING_MERGED = "ring.merged"
+    RING_ACTION_FANNED_OUT = "ring.action_fanned_out"
 
 
 def _fact(

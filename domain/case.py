@@ -81,6 +81,7 @@ class ActionRecord(_Model):
     deadline: AwareDatetime | None = None
     assignee: str | None = None
     text: str | None = None
+    ring_id: str | None = None  # the ring the action was fanned out from
 
 
 class KycRecord(_Model):
@@ -136,6 +137,8 @@ class CaseState(_Model):
     store_refusals: list[StoreRefusal] = Field(default_factory=list)
     store_refusal_count: int = 0
     runs: int = 1  # workflow runs in the chain (continue-as-new keeps the case)
+    ring_id: str | None = None  # the ring its key belongs to (domain.rings), once told
+    ring_size: int = 0  # the ring's accounts when the case was last told
 
     def notice(self, notice_id: str) -> NoticeRecord | None:
         """The notice with this id, if the case asked for it."""

@@ -13,6 +13,7 @@ class SignalName:
     ALERT = "alert"  # payload: domain.alerts.Alert
     KYC_RESULT = "kyc_result"
     DELIVERY_EVENT = "delivery_event"
+    RING = "ring"  # payload: domain.rings.ring.RingMembership
 
 
 class KycResult(BaseModel):

@@ -46,6 +46,8 @@ class OfficerInput(BaseModel):
 
     actor: Actor
     reason: Reason
+    # Set when the action came to this case from its ring (domain.rings): one action, fanned out.
+    ring_id: str | None = Field(default=None, pattern=r"^ring-[0-9a-f]{20}$")
 
 
 class ConfirmInput(OfficerInput):

@@ -124,8 +124,8 @@ class PolicyError(ValueError):
     """A policy file that cannot be used; the message names the file and the field."""
 
 
-# Tables of the same file that domain.detection.policy and domain.appeals read.
-DETECTION_TABLES = frozenset({"detection", "detectors"})
+# Tables of the same file that domain.detection.policy, domain.rings and domain.appeals read.
+DETECTION_TABLES = frozenset({"detection", "detectors", "rings"})
 OTHER_TABLES = DETECTION_TABLES | {"appeals"}
 
 

@@ -18,6 +18,10 @@ ASSIGNED_TO = SearchAttributeKey.for_keyword("AssignedTo")
 KYC_DEADLINE = SearchAttributeKey.for_datetime("KycDeadline")
 # On detection sweeps: `DetectorHits > 0` lists those that found any.
 DETECTOR_HITS = SearchAttributeKey.for_int("DetectorHits")
+# On rings and their member cases: `RingId="ring-…"` lists the ring and every case in it.
+RING_ID = SearchAttributeKey.for_keyword("RingId")
+# On rings: the accounts in the ring (`RingSize >= 3`).
+RING_SIZE = SearchAttributeKey.for_int("RingSize")
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     KEY_ID,
@@ -28,6 +32,8 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     ASSIGNED_TO,
     KYC_DEADLINE,
     DETECTOR_HITS,
+    RING_ID,
+    RING_SIZE,
 )
 # Name -> type as the Temporal CLI spells it ("Keyword", "Datetime").
 SEARCH_ATTRIBUTES: dict[str, str] = {

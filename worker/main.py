@@ -19,7 +19,9 @@ from activities.detection import AlertRaiser, DetectionActivities
 from activities.keys import KeyActivities
 from activities.notifications import NoticeActivities, NoticeRenderer, build_channels
 from activities.policy import PolicyActivities, read_detection_policy, read_policy_file
-from config.policy_file import read_appeals_policy
+from activities.rings import RingActivities
+from api.ring_links import RingLinker
+from config.policy_file import read_appeals_policy, read_ring_policy
 from config.settings import Settings
 from domain.policy import PolicyError
 from payloads.converter import data_converter
@@ -28,6 +30,7 @@ from worker.metrics import count_open_cases, sdk_runtime, serve_own_metrics
 from workflows.appeal import AppealWorkflow
 from workflows.detection_sweep import DetectionSweepWorkflow
 from workflows.key_case import KeyCaseWorkflow
+from workflows.ring import RingWorkflow
 
 log = logging.getLogger("keycase.worker")
 
@@ -42,6 +45,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     policy = read_policy_file(settings.policy_file)
     detection = read_detection_policy(settings.policy_file)
     read_appeals_policy(settings.policy_file)  # the API applies it; a bad table stops both
+    ring_policy = read_ring_policy(settings.policy_file)
     store = open_store(settings.effective_database_url)
     channels = build_channels(settings)
     client = await Client.connect(
@@ -60,13 +64,15 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         settle_window=settings.notice_settle_window,
     )
     # Detector hits enter through the same intake as POST /v1/alerts.
-    raiser = AlertRaiser(client, settings.task_queue, store)
+    rings = RingLinker(store, client, settings.task_queue, ring_policy)
+    raiser = AlertRaiser(client, settings.task_queue, store, rings)
+    ring_effects = RingActivities(client, raiser.raise_alert)
     sweeps = DetectionActivities(store, detection, raiser)
     appeals = AppealActivities(store)
     worker = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow, AppealWorkflow],
+        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow, RingWorkflow, AppealWorkflow],
         activities=[
             sweeps.count_access_log,
             sweeps.run_detector,
@@ -77,6 +83,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             notices.send_notice,
             appeals.record_appeal_filed,
             appeals.record_appeal_decision,
+            ring_effects.fan_out_ring_action,
+            ring_effects.tell_ring_members,
         ],
         max_cached_workflows=settings.max_cached_workflows,
         workflow_runner=(

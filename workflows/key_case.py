@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.messages import DeliveryEvent, KycResult, SignalName
     from domain.officer import OfficerActionResult
     from domain.policy import LadderPolicy
+    from domain.rings.ring import RingMembership
     from domain.stages import CaseStage
 
 from workflows import case_effects, visibility
@@ -40,6 +41,8 @@ LAST_TURN_WAIT = timedelta(milliseconds=50)  # see KeyCaseWorkflow._last_turn
 # README on changing the workflow): continuing as new in a turn of its own, retrying a
 # notice through the other channel, OWNER_UNREACHABLE, recording the store's refusals.
 RELEASE_2026_12 = "2026-12-own-turn-owner-reach-store-refusals"
+# Cases learn the ring their key belongs to (the `ring` signal): RingId and the details show it.
+RING_MEMBERSHIP = "ring-membership"
 
 _T = TypeVar("_T")
 
@@ -58,6 +61,7 @@ class KeyCaseWorkflow(OfficerDesk):
         self._next_case: list[Alert] = []  # alerts that came after the case ended
         self._kyc: list[KycResult] = []
         self._deliveries: list[DeliveryEvent] = []
+        self._rings: list[RingMembership] = []
         self._answered: list[OfficerCommand] = []
         OfficerDesk.__init__(self)
         self._sending: dict[str, asyncio.Task[case_effects.Sent]] = {}
@@ -65,6 +69,7 @@ class KeyCaseWorkflow(OfficerDesk):
         self._ran_local_activity = False  # in the turn just taken
         self._turn_timer: asyncio.Task[None] | None = None  # gives continue-as-new its own turn
         self._new_rules = True  # False in runs that began on an older release (see run)
+        self._ring_rules = True  # False in runs that began before rings (see run)
         self._received = 0  # signals so far, to tell a fresh turn from this one
         self._alarm = Alarm()
         # A continued run inherits the search attributes the last run set.
@@ -76,6 +81,7 @@ class KeyCaseWorkflow(OfficerDesk):
         # Asked once, before any local activity: in a turn whose local activity a query
         # split, a later `patched` call replays in another turn than it ran in.
         self._new_rules = workflow.patched(RELEASE_2026_12)
+        self._ring_rules = workflow.patched(RING_MEMBERSHIP)
         state, policy = await self._open(start)
         while True:
             state = self._decide(state, policy)
@@ -182,6 +188,10 @@ class KeyCaseWorkflow(OfficerDesk):
             state = self._adopt(case_reactions.on_delivery(state, event, now, self._new_rules))
         for command in _take(self._commands):
             state = self._decide_command(state, policy, command, now)
+        for membership in _take(self._rings):
+            if self._ring_rules:  # older runs take no notice: their commands stay as recorded
+                update = {"ring_id": membership.ring_id, "ring_size": membership.size}
+                state = state.model_copy(update=update)
         state = self._adopt(case_reactions.on_time(state, now, self._new_rules))
         self._state = state
         return state
@@ -278,10 +288,10 @@ class KeyCaseWorkflow(OfficerDesk):
         )
 
     def _pending_but_alerts(self) -> bool:
-        return bool(self._kyc or self._deliveries or self._commands)
+        return bool(self._kyc or self._deliveries or self._commands or self._rings)
 
     def _pending(self) -> bool:
-        return bool(self._alerts or self._kyc or self._deliveries or self._commands)
+        return bool(self._alerts or self._pending_but_alerts())
 
     def _woken(self) -> bool:
         sent = any(task.done() for task in self._sending.values())
@@ -312,6 +322,12 @@ class KeyCaseWorkflow(OfficerDesk):
     def delivery_event(self, event: DeliveryEvent) -> None:
         """A provider's delivery report for one notice channel."""
         self._deliveries.append(event)
+        self._received += 1
+
+    @workflow.signal(name=SignalName.RING)
+    def ring(self, membership: RingMembership) -> None:
+        """The ring this key belongs to now (a ring's workflow tells it)."""
+        self._rings.append(membership)
         self._received += 1
 
     @workflow.query(name=QueryName.CASE)

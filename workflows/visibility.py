@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         EXCHANGE,
         KEY_ID,
         KYC_DEADLINE,
+        RING_ID,
         SEVERITY,
     )
     from domain.stages import CaseStage
@@ -35,6 +36,7 @@ def shown(state: CaseState) -> Shown:
         SEVERITY.name: state.severity.value,
         ASSIGNED_TO.name: state.assigned_to,
         KYC_DEADLINE.name: state.kyc_deadline,
+        RING_ID.name: state.ring_id,
     }
 
 
@@ -43,7 +45,7 @@ def changes(
 ) -> list[SearchAttributeUpdate[str] | SearchAttributeUpdate[datetime]]:
     """Updates for the attributes whose value changed (an unset for values gone)."""
     updates: list[SearchAttributeUpdate[str] | SearchAttributeUpdate[datetime]] = []
-    for key in (KEY_ID, CASE_ID, EXCHANGE, CASE_STAGE, SEVERITY, ASSIGNED_TO):
+    for key in (KEY_ID, CASE_ID, EXCHANGE, CASE_STAGE, SEVERITY, ASSIGNED_TO, RING_ID):
         value = now[key.name]
         if value != before.get(key.name):
             updates.append(key.value_set(value) if isinstance(value, str) else key.value_unset())
@@ -91,6 +93,8 @@ def details(state: CaseState) -> str:
         )
     if state.key_status:
         lines.append(f"**Key** {state.key_status.value}")
+    if state.ring_id:
+        lines.append(f"**Ring** {state.ring_id} ({state.ring_size} accounts when told)")
     return "  \n".join(lines)
 
 

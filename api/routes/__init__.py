@@ -13,12 +13,24 @@ from api.routes import (
     gateway_feed,
     keys,
     metrics,
+    rings,
 )
 
 
 def include_routes(app: FastAPI) -> None:
     """Mount every router on `app`."""
     # gateway_feed before keys: /v1/keys/changes is not a key id.
-    routers = (accounts, gateway_feed, keys, alerts, cases, case_actions, appeals, audit, webhooks)
+    routers = (
+        accounts,
+        gateway_feed,
+        keys,
+        alerts,
+        cases,
+        case_actions,
+        appeals,
+        rings,
+        audit,
+        webhooks,
+    )
     for module in (*routers, metrics, codec_server):
         app.include_router(module.router)

@@ -10,6 +10,7 @@ from api.deps import AppSettings, StoreDep, Surveillance, TemporalClient
 from api.errors import ApiError
 from api.intake import AlertsInFlight
 from api.rate_limit import limited
+from api.ring_links import RingLinker
 from api.schemas import AlertAccepted, AlertStatus
 from api.scope import require_key_in_scope, unknown_key
 from domain.alerts import Alert, observed_too_late
@@ -48,6 +49,10 @@ async def raise_alert(
     except Exception:  # the case engine failed or timed out: a 503 or 502 (api.errors)
         ALERTS.labels("failed").inc()
         raise
+    if alert.evidence.get("related_keys"):
+        # A repeat links again: it finishes what a failed first delivery left undone.
+        linker: RingLinker = request.app.state.ring_linker
+        await linker.link(alert, answer.case_id)
     ALERTS.labels(answer.status.value).inc()
     if answer.status is AlertStatus.OPENED:  # intake flagged the key as it settled
         ACCEPT_TO_FLAGGED.observe(time.perf_counter() - arrived)

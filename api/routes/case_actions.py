@@ -58,7 +58,7 @@ async def confirm(
 ) -> OfficerActionResult:
     """Escalate a monitored case to a warning now."""
     command = ConfirmInput(actor=caller.name, reason=body.reason)
-    return await _act(client, case_id, UpdateName.CONFIRM, command)
+    return await act_on_case(client, case_id, UpdateName.CONFIRM, command)
 
 
 @router.post("/actions/dismiss", response_model=OfficerActionResult)
@@ -67,7 +67,7 @@ async def dismiss(
 ) -> OfficerActionResult:
     """Close the case as a false positive; the key's flag is lifted."""
     command = DismissInput(actor=caller.name, reason=body.reason)
-    return await _act(client, case_id, UpdateName.DISMISS, command)
+    return await act_on_case(client, case_id, UpdateName.DISMISS, command)
 
 
 @router.post("/actions/expire-now", response_model=OfficerActionResult)
@@ -76,7 +76,7 @@ async def expire_now(
 ) -> OfficerActionResult:
     """Expire the key at once (irreversible)."""
     command = ExpireNowInput(actor=caller.name, reason=body.reason)
-    return await _act(client, case_id, UpdateName.EXPIRE_NOW, command)
+    return await act_on_case(client, case_id, UpdateName.EXPIRE_NOW, command)
 
 
 @router.post("/actions/extend-kyc-deadline", response_model=OfficerActionResult)
@@ -85,7 +85,7 @@ async def extend_kyc_deadline(
 ) -> OfficerActionResult:
     """Move the KYC deadline later, within the policy's maximum."""
     command = ExtendKycDeadlineInput(actor=caller.name, reason=body.reason, deadline=body.deadline)
-    return await _act(client, case_id, UpdateName.EXTEND_KYC_DEADLINE, command)
+    return await act_on_case(client, case_id, UpdateName.EXTEND_KYC_DEADLINE, command)
 
 
 @router.post("/actions/assign", response_model=OfficerActionResult)
@@ -94,7 +94,7 @@ async def assign(
 ) -> OfficerActionResult:
     """Give the case to an officer."""
     command = AssignInput(actor=caller.name, reason=body.reason, assignee=body.assignee)
-    return await _act(client, case_id, UpdateName.ASSIGN, command)
+    return await act_on_case(client, case_id, UpdateName.ASSIGN, command)
 
 
 @router.post("/actions/note", response_model=OfficerActionResult)
@@ -103,17 +103,22 @@ async def note(
 ) -> OfficerActionResult:
     """Add a note to the case's record."""
     command = AddNoteInput(actor=caller.name, reason=body.reason, text=body.text)
-    return await _act(client, case_id, UpdateName.ADD_NOTE, command)
+    return await act_on_case(client, case_id, UpdateName.ADD_NOTE, command)
 
 
-async def _act(
-    client: Client, case_id: str, update: str, command: OfficerInput
+async def act_on_case(
+    client: Client, case_id: str, update: str, command: OfficerInput, update_id: str | None = None
 ) -> OfficerActionResult:
+    """The officer's action as the case's own update; ApiError 404 or 409 when it cannot be.
+
+    With `update_id` a repeat (a retried fan-out from a ring) gets the first answer back."""
     try:
         return await _to_case(
             client,
             case_id,
-            lambda run: run.execute_update(update, command, result_type=OfficerActionResult),
+            lambda run: run.execute_update(
+                update, command, id=update_id, result_type=OfficerActionResult
+            ),
         )
     except WorkflowUpdateFailedError as error:
         cause = error.cause

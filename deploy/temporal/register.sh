@@ -12,9 +12,10 @@ temporal operator namespace describe -n "$ns" >/dev/null 2>&1 \
 register() {
     temporal operator search-attribute create -n "$ns" \
         --name KeyId --name CaseId --name Exchange --name CaseStage --name Severity --name AssignedTo \
-        --type Keyword &&
+        --name RingId --type Keyword &&
         temporal operator search-attribute create -n "$ns" --name KycDeadline --type Datetime &&
-        temporal operator search-attribute create -n "$ns" --name DetectorHits --type Int
+        temporal operator search-attribute create -n "$ns" --name DetectorHits --name RingSize \
+            --type Int
 }
 
 # The server may take a moment to see a new namespace; retry until the attributes stick.

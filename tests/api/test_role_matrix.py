@@ -46,6 +46,13 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("GET", "/v1/cases/{case_id}/appeal"): {OF, SU, U},
     ("POST", "/v1/cases/{case_id}/appeal/uphold"): {OF},
     ("POST", "/v1/cases/{case_id}/appeal/reject"): {OF},
+    ("GET", "/v1/rings"): READERS,
+    ("GET", "/v1/rings/{ring_id}"): READERS,
+    ("POST", "/v1/rings/{ring_id}/actions/confirm"): {OF},
+    ("POST", "/v1/rings/{ring_id}/actions/dismiss"): {OF},
+    ("POST", "/v1/rings/{ring_id}/actions/expire-now"): {OF},
+    ("POST", "/v1/rings/{ring_id}/actions/assign"): {OF},
+    ("POST", "/v1/rings/{ring_id}/actions/note"): {OF},
     ("GET", "/v1/audit/verify"): {U},
 }
 SIGNED_BY_PROVIDERS = {("POST", "/v1/webhooks/sendgrid"), ("POST", "/v1/webhooks/twilio")}

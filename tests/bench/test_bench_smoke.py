@@ -32,8 +32,9 @@ async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> N
         "scale",
         "hostile callbacks",
         "detection",
+        "rings",
     }
-    assert len(SCENARIOS) == 11
+    assert len(SCENARIOS) == 12
     assert all(not math.isnan(f.value) for f in report.figures)
     signed = {"history events, case - same-shape"}  # a difference: either sign is a result
     assert all(f.value >= 0 for f in report.figures if f.name not in signed)
@@ -46,6 +47,8 @@ async def test_every_benchmark_scenario_reports_its_figures(tmp_path: Path) -> N
     assert held.unit == f"of {held.value:.0f}"
     assert checks[("hostile callbacks", "forged 4 MiB callbacks sent")].value > 0
     assert checks[("hostile callbacks", "callbacks taken or failing (2xx/5xx)")].ok
+    fanned = checks[("rings", "member cases updated by one ring action")]
+    assert fanned.unit == f"of {fanned.value:.0f}"  # every member case took the ring's action
 
 
 async def test_the_codec_comparison_runs_with_encryption_off(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from temporalio.client import Client, WorkflowHistory
 
 from activities.policy import read_policy_file
 from domain.alerts import Alert, Severity
-from domain.messages import DeliveryEvent, KycResult
+from domain.messages import DeliveryEvent, KycResult, SignalName
 from domain.notices import Channel, DeliveryStatus, NoticeKind
 from domain.officer import (
     AddNoteInput,
@@ -36,6 +36,7 @@ from domain.officer import (
     OfficerActionResult,
     OfficerInput,
 )
+from domain.rings.ring import RingMembership
 from domain.stages import CaseStage
 from tests.temporal import time_skipping_server
 from tests.workflows.conftest import CaseHarness, Handle, case_worker
@@ -217,6 +218,17 @@ async def store_refused(harness: CaseHarness) -> Handle:
     return handle
 
 
+async def ring_member(harness: CaseHarness) -> Handle:
+    """The case is told its ring (RingId, details), then an officer dismisses it."""
+    handle = await harness.open(Severity.LOW)
+    await harness.until(handle, lambda s: s.alerts.count == 1)
+    ring = RingMembership(ring_id="ring-0123456789abcdef0123", size=4)
+    await handle.signal(SignalName.RING, ring)
+    await harness.until(handle, lambda s: s.ring_id == ring.ring_id)
+    await _act(handle, OfficerAction.DISMISS, DismissInput(actor="kim", reason="market maker"))
+    return handle
+
+
 PATHS: dict[str, Path_] = {
     "kyc_failed_expiry": kyc_failed_expiry,
     "restore": restore,
@@ -234,6 +246,8 @@ PATHS: dict[str, Path_] = {
     "owner_unreachable": owner_unreachable,
     "warning_retried": warning_retried,
     "store_refused": store_refused,
+    # since ring-membership (recorded with --prefix r2026_12_rings_)
+    "ring_member": ring_member,
 }
 
 

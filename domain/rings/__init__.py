@@ -1,0 +1,1 @@
+"""Rings: accounts linked by shared origins or related keys, handled as one investigation."""
