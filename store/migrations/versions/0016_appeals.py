@@ -1,7 +1,7 @@
 """Appeals of expiries and the replacement keys they allowed.
 
 Revision ID: 0016_appeals
-Revises: 0012_key_changes
+Revises: 0014_rings
 Create Date: 2026-12-01
 """
 
