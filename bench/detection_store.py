@@ -27,6 +27,7 @@ from bench.engines import polars_grouping, sql_grouping
 from bench.figures import Report
 from bench.traffic import load_rows, population, register_population, rows
 from domain.detection.policy import DETECTOR_NAMES, DetectionPolicy
+from domain.detection.windows import EPOCH
 from store.access_tallies import KeyTallyRow, OriginTallyRow
 from store.migrate import sync_url, upgrade
 from store.models import AccessLogEntry
@@ -93,9 +94,11 @@ def bench(
 ) -> None:
     store = "SQLite" if sqlite_path else "PostgreSQL"
     engine = create_engine(sync_url(url))
-    # On a ten-minute boundary, so the minute of traffic fills one bucket of each table.
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    now -= timedelta(minutes=now.minute % 10)
+    # On a boundary of the longest window's slices (half the window; so also of every
+    # ten-minute bucket, which the minute of traffic fills one of): the synthetic week starts
+    # with whole slices, where a popular client met by few accounts yet would look like a ring.
+    grid = max(POLICY.detector(n).window for n in DETECTOR_NAMES) / 2
+    now = EPOCH + (datetime.now(UTC) - EPOCH) // grid * grid
     first = now - 7 * DAY
     people = population(size.keys, first + 3 * DAY)
     register_population(engine, people, now)

@@ -110,7 +110,10 @@ def shared_origin(
 ) -> list[Hit]:
     """One IP or TLS fingerprint used with keys of `min_accounts`..`max_accounts` accounts.
 
-    One hit per key involved, naming the other keys; tallies of unknown keys never count."""
+    One hit per key involved, naming the other keys; tallies of unknown keys never count.
+    An origin with more accounts than `max_accounts` in the window or the half-window before
+    it is a popular one (a carrier NAT, a common client library): the sweep judges a window
+    while it is still filling, when a popular origin has met only some of its accounts."""
     known = [t for t in tallies if t.account_id is not None]
 
     def hit(inside: list[Tally]) -> bool:
@@ -124,6 +127,8 @@ def shared_origin(
     found: list[Hit] = []
     for origin, slices in by_slice(known, lambda t: t.facet).items():
         for k, inside, before in hitting(slices, windows, hit):
+            if _accounts(slices.get(k - 1, []) + inside) > policy.max_accounts:
+                continue  # popular in the half-window before: not a ring
             start = window_start(k, policy.window)
             keys = {t.key_id for t in inside}
             # A key's episode begins when it joins the origin's: a key new to it is reported.
@@ -156,3 +161,7 @@ def shared_origin(
                     )
                 )
     return found
+
+
+def _accounts(tallies: list[Tally]) -> int:
+    return len({t.account_id for t in tallies})

@@ -60,6 +60,8 @@ class WhitelistProbingPolicy(DetectorPolicy):
 class SharedOriginPolicy(DetectorPolicy):
     """One IP or TLS fingerprint used with keys of `min_accounts`..`max_accounts` accounts."""
 
+    # 2: an origin popular in the half-window before a window is not judged in it.
+    version: int = Field(default=2, ge=1, le=9999)
     window: IsoDuration = timedelta(days=1)
     min_accounts: int = Field(default=3, ge=2, le=1000)
     # More accounts than this behind one origin is a carrier NAT or a popular client library,

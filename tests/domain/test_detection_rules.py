@@ -93,6 +93,23 @@ def test_alert_ids_depend_on_detector_version_subject_and_window_only() -> None:
     )
 
 
+def test_shared_origin_skips_a_popular_client_in_a_window_still_filling() -> None:
+    """Early in a window a common client library has met few of its accounts yet."""
+    policy = SharedOriginPolicy()  # 3 to 50 accounts a day: slices of 12 hours
+    day = policy.window
+    previous, now = T - day / 2, T + timedelta(hours=1)  # the half-window before; the open one
+    library = "tls:t13d1516h2_8daaf6152771_02713d6af862"
+    yesterday = [tally(previous, library, f"c{n}", f"c{n}", window=day) for n in range(60)]
+    this_morning = [tally(now, library, f"c{n}", f"c{n}", window=day) for n in range(55, 65)]
+    ring = [tally(now, "ip:100.80.0.8", f"k{n}", f"a{n}", window=day) for n in range(4)]
+    windows = windows_touching(now, now, policy.window)
+
+    hits = shared_origin(policy, yesterday + this_morning + ring, windows)
+
+    assert {h.key_id for h in hits} == {f"k{n}" for n in range(4)}
+    assert {h.evidence["origin"]["value"] for h in hits} == {"100.80.0.8"}
+
+
 def test_shared_origin_names_other_keys_bounded_and_skips_carrier_nats() -> None:
     policy = SharedOriginPolicy(max_accounts=30)
     day = policy.window
