@@ -53,6 +53,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         channels.sms,
         NoticeRenderer(),
         settle_window=settings.notice_settle_window,
+        senders=policy.sender_for,
     )
     # Detector hits enter through the same intake as POST /v1/alerts.
     raiser = AlertRaiser(client, settings.task_queue, store)

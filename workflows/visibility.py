@@ -71,7 +71,7 @@ def details(state: CaseState) -> str:
         f"**Stage** {state.stage.value} since {state.stages[-1].at:%Y-%m-%d %H:%M} UTC"
         f" — {state.stages[-1].reason}",
         f"**Severity** {state.severity.value} · **alerts** {state.alerts.count} ({kinds})",
-        f"**Policy** {state.policy_version} · **assigned to** {state.assigned_to or 'nobody'}",
+        f"**Policy** {_pinned(state)} · **assigned to** {state.assigned_to or 'nobody'}",
     ]
     if state.stage.is_open and state.kyc_deadline:
         lines.append(f"**KYC deadline** {state.kyc_deadline:%Y-%m-%d %H:%M} UTC")
@@ -92,6 +92,12 @@ def details(state: CaseState) -> str:
     if state.key_status:
         lines.append(f"**Key** {state.key_status.value}")
     return "  \n".join(lines)
+
+
+def _pinned(state: CaseState) -> str:
+    if state.policy_exchange is None:
+        return state.policy_version
+    return f"{state.policy_version} for {state.policy_exchange}"
 
 
 class Showcase:
