@@ -8,6 +8,9 @@ Appends take the chain's lock (on PostgreSQL an advisory lock; SQLite's write lo
 store's) and skip event ids already present, so a retried activity writes no second row;
 `seq` and `prev_hash` are unique, so two writers that raced past a lock cannot both commit
 a fork.
+
+A case's `case.closed` fact brings its outcomes for surveillance (`store.outcomes`) into
+the same transaction, numbered under the same lock.
 """
 
 import json
@@ -19,8 +22,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlalchemy import Connection, Row, insert, select, text
 
 from domain.activity_io import AuditFact
+from domain.audit_events import EventType
 from store.audit_chain import GENESIS, canonical_json, check_payload, row_hash
 from store.models import AuditEntry
+from store.outcomes import record_outcomes
 
 VERIFY_BATCH = 1000
 # One advisory lock for the one audit chain ("keycase" in ASCII, as a bigint).
@@ -99,6 +104,14 @@ def append_facts(connection: Connection, facts: Sequence[AuditFact], now: dateti
     rows = _chain_rows(facts, recorded, head, now)
     if rows:
         connection.execute(insert(AuditEntry), rows)
+    ended = set(recorded)
+    for fact in facts:
+        # Only an ending appended now: a retried write, its fact already in, adds none.
+        if fact.event_type == EventType.CASE_CLOSED and fact.event_id not in ended:
+            ended.add(fact.event_id)
+            record_outcomes(
+                connection, fact.case_id or "", fact.key_id, fact.payload, fact.occurred_at, now
+            )
     return len(rows)
 
 

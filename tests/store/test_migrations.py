@@ -9,9 +9,10 @@ from sqlalchemy import create_engine, inspect
 
 from store.migrate import downgrade, sync_url, upgrade
 from store.models import AccessLogEntry, Account, ApiKey, AuditEntry
+from store.outcomes import OutcomeRow
 from store.schema import load_metadata
 
-OWN_TABLES = {m.__tablename__ for m in (Account, ApiKey, AuditEntry, AccessLogEntry)}
+OWN_TABLES = {m.__tablename__ for m in (Account, ApiKey, AuditEntry, AccessLogEntry, OutcomeRow)}
 
 
 def _own(item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
