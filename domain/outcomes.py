@@ -128,3 +128,34 @@ def signature_matches(
     if abs(now - timestamp) > tolerance_seconds:
         return False
     return hmac.compare_digest(signature(secret, timestamp, body), header)
+
+
+PUSH_WORKFLOW = "OutcomePushWorkflow"
+PUSH_WORKFLOW_ID = "keycase-outcome-push"  # one per namespace: one drainer, outcomes in order
+PUSH_OUTCOMES = "push_outcomes"
+
+
+class OutcomePushInput(BaseModel):
+    """Starts the push loop: how long each drain runs and how failed pushes back off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    drain_seconds: float = 60.0  # one activity drains this long, then the loop asks again
+    retry_initial_seconds: float = 1.0
+    retry_max_seconds: float = 300.0
+
+
+class PushOutcomesInput(BaseModel):
+    """Input of the `push_outcomes` activity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    drain_seconds: float
+
+
+class PushOutcomesResult(BaseModel):
+    """How many outcomes one drain delivered."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    delivered: int

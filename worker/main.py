@@ -7,9 +7,12 @@ each workflow or activity task to one of them.
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
@@ -17,14 +20,17 @@ from activities.audit import AuditActivities
 from activities.detection import AlertRaiser, DetectionActivities
 from activities.keys import KeyActivities
 from activities.notifications import NoticeActivities, NoticeRenderer, build_channels
+from activities.outcome_push import OutcomePushActivities
 from activities.policy import PolicyActivities, read_detection_policy, read_policy_file
 from config.settings import Settings
+from domain.outcomes import PUSH_WORKFLOW_ID, OutcomePushInput
 from domain.policy import PolicyError
 from payloads.converter import data_converter
 from store.engine import open_store
 from worker.metrics import sdk_runtime, serve_own_metrics
 from workflows.detection_sweep import DetectionSweepWorkflow
 from workflows.key_case import KeyCaseWorkflow
+from workflows.outcome_push import OutcomePushWorkflow
 
 log = logging.getLogger("keycase.worker")
 
@@ -58,19 +64,23 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     # Detector hits enter through the same intake as POST /v1/alerts.
     raiser = AlertRaiser(client, settings.task_queue, store)
     sweeps = DetectionActivities(store, detection, raiser)
+    activities: list[Callable[..., Any]] = [
+        sweeps.count_access_log,
+        sweeps.run_detector,
+        sweeps.finish_sweep,
+        PolicyActivities(policy).load_policy,
+        KeyActivities(store).apply_key_measure,
+        AuditActivities(store).record_case_facts,
+        notices.send_notice,
+    ]
+    webhook = settings.outcome_webhook
+    if webhook is not None:
+        activities.append(OutcomePushActivities(store, *webhook).push_outcomes)
     worker = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow],
-        activities=[
-            sweeps.count_access_log,
-            sweeps.run_detector,
-            sweeps.finish_sweep,
-            PolicyActivities(policy).load_policy,
-            KeyActivities(store).apply_key_measure,
-            AuditActivities(store).record_case_facts,
-            notices.send_notice,
-        ],
+        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow, OutcomePushWorkflow],
+        activities=activities,
         max_cached_workflows=settings.max_cached_workflows,
         workflow_runner=(
             SandboxedWorkflowRunner() if settings.workflow_sandbox else UnsandboxedWorkflowRunner()
@@ -87,11 +97,30 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     )
     try:
         async with worker:
+            if webhook is not None:
+                await start_outcome_push(client, settings)
             await stop.wait()
             log.info("stopping: finishing running activities (up to %s)", GRACEFUL_SHUTDOWN)
     finally:
         await store.close()
     log.info("worker stopped")
+
+
+async def start_outcome_push(client: Client, settings: Settings) -> None:
+    """Start the one push loop unless it runs already (every configured worker asks)."""
+    await client.start_workflow(
+        OutcomePushWorkflow.run,
+        OutcomePushInput(
+            drain_seconds=settings.outcome_push_drain.total_seconds(),
+            retry_initial_seconds=settings.outcome_push_retry_initial.total_seconds(),
+            retry_max_seconds=settings.outcome_push_retry_max.total_seconds(),
+        ),
+        id=PUSH_WORKFLOW_ID,
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary="Outcomes to surveillance's webhook",
+    )
+    log.info("outcomes are pushed to %s", settings.outcome_webhook_url)
 
 
 async def _serve(settings: Settings) -> None:
