@@ -7,6 +7,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.outcome_push import OutcomePushActivities
+from domain.activity_io import AuditFact
 from domain.outcomes import PushOutcomesInput
 from store.audit import append_facts
 from store.outcomes import outcomes_since, undelivered
@@ -31,8 +32,11 @@ def receiver() -> Iterator[OutcomeReceiver]:
 async def _ended_cases(store: Store, cases: int = 2, alerts: int = 2) -> None:
     for n in range(cases):
         arrival, ending = dismissed_case(f"key-1.run-{n + 2}", alerts)
-        facts = arrival + ending
-        await store.write(lambda c: append_facts(c, facts, LATER))
+        await _record(store, arrival + ending)
+
+
+async def _record(store: Store, facts: list[AuditFact]) -> None:
+    await store.write(lambda c: append_facts(c, facts, LATER))
 
 
 async def test_every_outcome_arrives_signed_in_order_once(
