@@ -13,13 +13,14 @@ order is commit order: a reader that has seen n has seen every outcome before it
 """
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Index, Integer, String, Text, func, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain.activity_io import AuditFact
 from domain.audit_events import EventType
 from domain.outcomes import Outcome, outcomes_of_ending
 from store.base import Base, UTCDateTime
@@ -61,14 +62,19 @@ def record_outcomes(
     closed: Mapping[str, Any],
     decided_at: datetime,
     now: datetime,
+    alert_event_ids: Collection[str] | None = None,
 ) -> int:
     """The outcomes of a case that just ended, one per alert it received; how many.
 
-    Call with the audit chain's lock held (`append_facts` does), in its transaction.
+    With `alert_event_ids`, only those alerts' (alerts that reached an expired case after
+    its ending stay on it, and take its outcome). Call with the audit chain's lock held
+    (`append_facts` does), in its transaction.
     """
     received = select(AuditEntry.payload).where(
         AuditEntry.case_id == case_id, AuditEntry.event_type == EventType.ALERT_RECEIVED
     )
+    if alert_event_ids is not None:
+        received = received.where(AuditEntry.event_id.in_(sorted(alert_event_ids)))
     alerts = [json.loads(p) for p in connection.scalars(received.order_by(AuditEntry.seq))]
     rows = outcomes_of_ending(case_id, key_id, closed, decided_at, alerts)
     if not rows:
@@ -79,6 +85,38 @@ def record_outcomes(
         row.update(seq=seq, recorded_at=now, attempts=0)
     connection.execute(insert(OutcomeRow), rows)
     return len(rows)
+
+
+def record_late_outcomes(
+    connection: Connection, alerts: Sequence[AuditFact], skip_cases: Collection[str], now: datetime
+) -> int:
+    """Outcomes for alerts just appended to cases that had ended already (expired keys).
+
+    `skip_cases` ended in this very write: their closing's outcomes cover every alert.
+    """
+    by_case: dict[str, list[str]] = {}
+    for fact in alerts:
+        if fact.case_id and fact.case_id not in skip_cases:
+            by_case.setdefault(fact.case_id, []).append(fact.event_id)
+    if not by_case:
+        return 0
+    closings = connection.execute(
+        select(AuditEntry.case_id, AuditEntry.key_id, AuditEntry.occurred_at, AuditEntry.payload)
+        .where(AuditEntry.case_id.in_(sorted(by_case)))
+        .where(AuditEntry.event_type == EventType.CASE_CLOSED)
+    ).all()
+    return sum(
+        record_outcomes(
+            connection,
+            row.case_id,
+            row.key_id,
+            json.loads(row.payload),
+            row.occurred_at,
+            now,
+            by_case[row.case_id],
+        )
+        for row in closings
+    )
 
 
 def outcomes_since(

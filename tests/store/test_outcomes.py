@@ -2,10 +2,13 @@
 
 import asyncio
 
+from domain import case_reactions
 from domain.activity_io import AuditFact
+from domain.officer import OfficerAction, OfficerInput
 from store.audit import append_facts
 from store.outcomes import delivery_counts, mark_delivered, outcomes_since, undelivered
 from store.port import Store
+from tests.domain.case_builders import POLICY, T0, alert, new_case
 from tests.store.ended_cases import LATER, cleared_case, dismissed_case
 
 
@@ -90,3 +93,25 @@ def test_the_ending_reason_rides_on_the_closed_fact() -> None:
     _, ending = dismissed_case("key-1.run-1", alerts=1)
     [closed] = [f for f in ending if f.event_type == "case.closed"]
     assert closed.payload["officer_reason"] == "registered market maker"
+
+
+async def test_an_alert_after_an_expiry_stays_on_the_case_and_takes_its_outcome(
+    store: Store,
+) -> None:
+    state = new_case()
+    state, arrival = case_reactions.on_alerts(state, [alert(1)], 0, POLICY, T0)
+    command = OfficerInput(actor="kim", reason="confirmed lending")
+    state, ending = case_reactions.on_action(
+        state, OfficerAction.EXPIRE_NOW, command, POLICY, LATER
+    )
+    await _append(store, [*arrival.facts, *ending.facts])
+
+    state, late = case_reactions.on_alerts(state, [alert(2)], 0, POLICY, LATER)
+    await _append(store, list(late.facts))
+    await _append(store, list(late.facts))  # a retried write
+
+    page = await store.read(lambda c: outcomes_since(c, 0, 100))
+    assert [(o.alert_id, o.outcome.value, o.reason) for o in page] == [
+        ("a-1", "confirmed", "confirmed lending"),
+        ("a-2", "confirmed", "confirmed lending"),
+    ]
