@@ -58,7 +58,12 @@ def dry_run(
     histories = asyncio.run(
         _histories(settings.effective_database_url, now - back, exchange, quiet=as_json)
     )
-    compared = compare(histories, running, tried, now)
+    with _bar(quiet=as_json or len(histories) < BAR_FROM_CASES) as bar:
+        task = bar.add_task("replaying under both policies", total=len(histories))
+        compared = []
+        for history in histories:
+            compared += compare([history], running, tried, now)
+            bar.advance(task)
     if as_json:
         typer.echo(json.dumps(as_document(compared, running, tried), indent=2))
         return
@@ -81,17 +86,18 @@ async def _histories(
     store = open_store(database_url)
     try:
         total = await store.scan(lambda c: count_cases(c, opened_since))
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-        disable = quiet or total < BAR_FROM_CASES
-        with Progress(
-            *columns, TimeElapsedColumn(), console=console, transient=True, disable=disable
-        ) as bar:
+        with _bar(quiet or total < BAR_FROM_CASES) as bar:
             task = bar.add_task("reading recorded cases", total=total)
             return await store.scan(
                 lambda c: case_histories(c, opened_since, exchange, lambda n: bar.advance(task, n))
             )
     finally:
         await store.close()
+
+
+def _bar(quiet: bool) -> Progress:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    return Progress(*columns, TimeElapsedColumn(), console=console, transient=True, disable=quiet)
 
 
 def _read(path: Path | None) -> LadderPolicy:

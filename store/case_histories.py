@@ -22,7 +22,7 @@ from domain.policy_replay import CaseHistory, RecordedInput
 from domain.stages import CaseStage
 from store.models import AuditEntry
 
-CASES_PER_READ = 500
+CASES_PER_READ = 100  # cases rebuilt per read (and per step of the progress bar)
 _INPUTS = (
     EventType.ALERT_RECEIVED,
     EventType.KYC_RESULT,

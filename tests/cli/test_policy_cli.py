@@ -177,3 +177,26 @@ def test_dry_run_refuses_a_bad_new_policy_with_the_workers_error(
 
     assert result.exit_code == 2
     assert "severity.low.kyc_deadline" in result.output
+
+
+def test_a_long_history_replays_behind_the_progress_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = _store(tmp_path, monkeypatch, seeded=False)
+    t0 = forty_days_ago()
+    many = [f for n in range(40) for f in seeded_facts(t0, prefix=f"n{n}-")]
+
+    async def load() -> None:
+        store = open_store(url)
+        await store.write(lambda c: append_facts(c, many, t0))
+        await store.close()
+
+    asyncio.run(load())
+    monkeypatch.setattr(policy_cli.console, "width", 220)
+    stricter = _file(tmp_path, "stricter.toml", STRICTER_TEXT)
+
+    printed = runner.invoke(app, ["policy", "dry-run", str(stricter), "--since", "60d"])
+
+    assert printed.exit_code == 0, printed.output
+    assert "240 case(s)" in printed.output  # past BAR_FROM_CASES
+    assert "in total (200 case(s) change)" in printed.output

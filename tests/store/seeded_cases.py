@@ -52,8 +52,11 @@ STRICTER_TEXT = _changed(
 LAXER_TEXT = _changed("laxer-1", ("escalate_after_alerts = 2", "escalate_after_alerts = 3"))
 
 
-def seeded_facts(t0: datetime) -> list[AuditFact]:
-    """The six cases' facts, opened at `t0`, in the order the cases recorded them."""
+def seeded_facts(t0: datetime, prefix: str = "") -> list[AuditFact]:
+    """The six cases' facts, opened at `t0`, in the order the cases recorded them.
+
+    `prefix` goes before every key id, for many copies of the six.
+    """
     recorded: list[AuditFact] = []
     spec = {
         "key-a": ("upbit", Severity.LOW, [t0, t0 + DAY]),
@@ -63,7 +66,8 @@ def seeded_facts(t0: datetime) -> list[AuditFact]:
         "key-e": ("bithumb", Severity.MEDIUM, [t0, t0 + HOUR]),
         "key-f": ("bithumb", Severity.LOW, [t0]),
     }
-    for key_id, (exchange, severity, times) in spec.items():
+    for name, (exchange, severity, times) in spec.items():
+        key_id = prefix + name
         state = stage_rules.open_case(
             f"{key_id}.run-1", key_id, f"acct-{key_id}", exchange, RUNNING, t0
         )
@@ -79,16 +83,16 @@ def seeded_facts(t0: datetime) -> list[AuditFact]:
                 observed_at=at,
             )
             recorded.append(facts.alert_received(state, alert, at))
-        if key_id == "key-c":
+        if name == "key-c":
             result = KycRecord(
                 passed=True,
-                reference="kyc-c",
+                reference=f"kyc-{key_id}",
                 actor="kyc-co",
                 received_at=t0 + 2 * DAY,
                 stage=CaseStage.AWAITING_KYC,
             )
             recorded.append(facts.kyc_result(state, result))
-        if key_id == "key-f":
+        if name == "key-f":
             action = ActionRecord(
                 seq=1,
                 action=OfficerAction.DISMISS,
