@@ -236,7 +236,7 @@ def _table(value: Any) -> dict[str, Any]:
 
 
 class LoadPolicyInput(BaseModel):
-    """Input of the `load_policy` activity: which case asks (for logs only)."""
+    """Input of the `load_policy` activity: which case asks, and its exchange."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
