@@ -17,6 +17,12 @@ class PolicyActivities:
 
     @activity.defn(name=ActivityName.LOAD_POLICY)
     async def load_policy(self, request: LoadPolicyInput) -> LoadPolicyResult:
-        """The current policy; the case pins it for its whole life."""
-        activity.logger.info("case %s pinned policy %s", request.case_id, self._policy.version)
-        return LoadPolicyResult(policy=self._policy)
+        """The case's exchange's effective policy; the case pins it for its whole life."""
+        policy = self._policy.for_exchange(request.exchange) if request.exchange else self._policy
+        activity.logger.info(
+            "case %s pinned policy %s for %s",
+            request.case_id,
+            policy.version,
+            request.exchange or "every exchange",
+        )
+        return LoadPolicyResult(policy=policy)

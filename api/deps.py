@@ -80,6 +80,11 @@ async def _appeals(request: Request) -> AppealsPolicy:
     return policy
 
 
+async def _policy(request: Request) -> LadderPolicy:
+    policy: LadderPolicy = request.app.state.policy
+    return policy
+
+
 async def _cursors(request: Request) -> Cursors:
     cursors: Cursors = request.app.state.cursors
     return cursors
@@ -95,6 +100,8 @@ AppSettings = Annotated[Settings, Depends(_settings)]
 StoreDep = Annotated[Store, Depends(_store)]
 TemporalClient = Annotated[Client, Depends(_temporal)]
 PageCursors = Annotated[Cursors, Depends(_cursors)]
+# The running policy file: which exchanges cases may be opened on.
+RunningPolicy = Annotated[LadderPolicy, Depends(_policy)]
 # How wide a block new whitelist entries may name (the policy file's [whitelist]).
 WhitelistLimits = Annotated[WhitelistPolicy, Depends(_whitelist)]
 # The policy file's [appeals]: the window after an expiry, the replacement's cool-down.

@@ -12,6 +12,7 @@ from rich.console import Console
 from api.auth import Role
 from cli.detect import detect_app
 from cli.http import ApiError, KeycaseApi
+from cli.policy import policy_app
 from cli.render import audit_table, case_panel, cases_table
 from config.settings import Settings
 from domain.alerts import AlertKind, Severity
@@ -25,6 +26,7 @@ app = typer.Typer(
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(detect_app, name="detect")
+app.add_typer(policy_app, name="policy")
 console = Console(highlight=False, soft_wrap=True)
 
 

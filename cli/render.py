@@ -57,7 +57,9 @@ def case_panel(case: dict[str, Any]) -> Panel:
     for field in ("key_id", "account_id", "exchange", "severity", "key_status", "assigned_to"):
         if case.get(field) is not None:
             facts.add_row(field, str(case[field]))
-    facts.add_row("policy", str(case.get("policy_version", "-")))
+    pinned = case.get("policy_exchange")
+    policy = str(case.get("policy_version", "-"))
+    facts.add_row("policy", f"{policy} for {pinned}" if pinned else policy)
     for field in ("opened_at", "monitoring_until", "kyc_deadline", "probation_until"):
         if case.get(field):
             facts.add_row(field, when(case[field]))

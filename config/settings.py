@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     # evidence of the earlier attempt before it is sent again (its activity feed lags).
     notice_settle_window: timedelta = Field(default=timedelta(minutes=10), gt=timedelta(0))
 
+    # Outcomes back to surveillance: with both set, the worker pushes each outcome here,
+    # signed with the secret (README "Tuning the policy and outcomes to surveillance").
+    outcome_webhook_url: str | None = None
+    outcome_webhook_secret: SecretStr | None = None
+    outcome_push_retry_initial: timedelta = Field(default=timedelta(seconds=1), gt=timedelta(0))
+    outcome_push_retry_max: timedelta = Field(default=timedelta(minutes=5), gt=timedelta(0))
+    outcome_push_drain: timedelta = Field(default=timedelta(minutes=1), gt=timedelta(0))
+
     sendgrid_api_key: SecretStr | None = None
     sendgrid_from_email: str = "no-reply@keycase.invalid"
     sendgrid_host: str | None = None  # override for tests and proxies
@@ -73,6 +81,13 @@ class Settings(BaseSettings):
             return frozenset(o.strip() for o in self.temporal_ui_origins.split(",") if o.strip())
         port = self.temporal_ui_port
         return frozenset({f"http://127.0.0.1:{port}", f"http://localhost:{port}"})
+
+    @property
+    def outcome_webhook(self) -> tuple[str, str] | None:
+        """The webhook's URL and secret when both are configured."""
+        if not self.outcome_webhook_url or self.outcome_webhook_secret is None:
+            return None
+        return self.outcome_webhook_url, self.outcome_webhook_secret.get_secret_value()
 
     @property
     def effective_database_url(self) -> str:

@@ -24,6 +24,7 @@ from domain.appeals import AppealInput, AppealState, AppealStatus
 from domain.case import ActionRecord, CaseState, KycRecord, NoticeRecord, StageChange
 from domain.keys import KeyStatus
 from domain.messages import DeliveryEvent
+from domain.outcomes import closing_payload
 from domain.privacy import private_key_path
 
 
@@ -200,7 +201,15 @@ def case_closed(state: CaseState) -> AuditFact:
     became of the key is in the measure's own `key.status_changed` fact, of the notice
     in its `notice.sent` fact.
     """
-    payload = {"stage": state.stage.value, "alerts": state.alerts.count}
+    ending = state.stages[-1]
+    by_officer = ending.actor != "keycase" and state.actions
+    payload = closing_payload(
+        state.stage,
+        state.alerts.count,
+        ending.reason,
+        ending.actor,
+        state.actions[-1].reason if by_officer else None,
+    )
     at = state.closed_at or state.opened_at
     return _fact(state, f"{state.case_id}:closed", EventType.CASE_CLOSED, at, payload)
 

@@ -113,6 +113,7 @@ class CaseState(_Model):
     stage: CaseStage = CaseStage.MONITORING
     severity: Severity = Severity.LOW
     policy_version: str
+    policy_exchange: str | None = None  # whose effective policy it pinned (None: older cases)
     opened_at: AwareDatetime
     closed_at: AwareDatetime | None = None
     monitoring_until: AwareDatetime | None = None

@@ -11,7 +11,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from domain.alerts import Severity
+from domain.alerts import ExchangeId, Severity
+from domain.exchanges import DAXA_MEMBERS, ResolvedSender, SenderIdentity, resolve_sender
 from domain.network import MIN_PREFIX, WIDEST_PREFIX
 
 _DURATION = re.compile(
@@ -99,25 +100,85 @@ class WhitelistPolicy(BaseModel):
         return {4: self.widest_ipv4_prefix, 6: self.widest_ipv6_prefix}
 
 
+class ExchangePolicy(BaseModel):
+    """One exchange's entry: severity tables that override the file's, and its sender.
+
+    An override may name only some fields of a table; `parse_policy` fills in the rest
+    from the file's own table before this is validated, so every table here is whole.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    severity: dict[Severity, SeverityPolicy] = Field(default_factory=dict)
+    sender: SenderIdentity | None = None
+
+
 class LadderPolicy(BaseModel):
-    """The whole ladder: one `SeverityPolicy` per severity, under a version name."""
+    """The whole ladder: one `SeverityPolicy` per severity, under a version name.
+
+    `exchange` holds the per-exchange entries; `applies_to` is set on the effective
+    policy of one exchange (`for_exchange`), the one a case pins.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     severity: dict[Severity, SeverityPolicy]
     whitelist: WhitelistPolicy = Field(default_factory=WhitelistPolicy)
+    exchange: dict[ExchangeId, ExchangePolicy] = Field(default_factory=dict)
+    applies_to: str | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
         missing = [s.value for s in Severity if s not in self.severity]
         if missing:
             raise ValueError(f"severity table lacks {', '.join(missing)}")
+        unnamed = [x for x in self.exchange if self.sender_for(x) is None]
+        if unnamed:
+            raise ValueError(
+                f"exchange.{unnamed[0]}.sender needs name_ko and name_en"
+                " (only the DAXA members are known by name)"
+            )
         return self
 
     def for_severity(self, severity: Severity) -> SeverityPolicy:
         """The rules for one severity."""
         return self.severity[severity]
+
+    def knows_exchange(self, exchange: str) -> bool:
+        """A DAXA member, or an exchange the file gives an entry."""
+        return exchange in DAXA_MEMBERS or exchange in self.exchange
+
+    def exchange_problem(self, exchange: str) -> str | None:
+        """Why cases cannot be opened on `exchange` (intake refuses it), or None."""
+        if self.knows_exchange(exchange):
+            return None
+        return (
+            f"exchange {exchange!r} is not known: cases are opened on "
+            f"{', '.join(self.known_exchanges())}; another exchange needs an "
+            f"[exchange.{exchange}.sender] entry with name_ko and name_en in the policy file"
+        )
+
+    def known_exchanges(self) -> list[str]:
+        """Every exchange id cases may be opened on, DAXA members first."""
+        return [*DAXA_MEMBERS, *(x for x in sorted(self.exchange) if x not in DAXA_MEMBERS)]
+
+    def sender_for(self, exchange: str) -> ResolvedSender | None:
+        """Who notices on `exchange` come from; None for an unknown exchange."""
+        entry = self.exchange.get(exchange)
+        return resolve_sender(exchange, entry.sender if entry else None)
+
+    def for_exchange(self, exchange: str) -> "LadderPolicy":
+        """The effective policy of one exchange: its overrides applied, its entry kept."""
+        entry = self.exchange.get(exchange)
+        severity = {**self.severity, **(entry.severity if entry else {})}
+        return self.model_copy(
+            update={
+                "severity": severity,
+                "exchange": {exchange: entry} if entry else {},
+                "applies_to": exchange,
+            }
+        )
 
 
 class PolicyError(ValueError):
@@ -144,18 +205,44 @@ def parse_policy(text: str, source: str) -> LadderPolicy:
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(f"policy {source}: not valid TOML: {error}") from error
     ladder = {name: value for name, value in data.items() if name not in OTHER_TABLES}
+    ladder["exchange"] = _with_base_tables(ladder.get("exchange"), ladder.get("severity"))
     try:
         return LadderPolicy.model_validate(ladder)
     except ValidationError as error:
         raise PolicyError(f"policy {source}: {policy_problems(error)}") from error
 
 
+def _with_base_tables(exchanges: Any, severity: Any) -> Any:
+    """Each exchange's severity overrides on top of the file's own tables of that severity."""
+    if not isinstance(exchanges, dict):
+        return {} if exchanges is None else exchanges  # the model says what is wrong
+    base = severity if isinstance(severity, dict) else {}
+    merged: dict[str, Any] = {}
+    for exchange, entry in exchanges.items():
+        tables = entry.get("severity") if isinstance(entry, dict) else None
+        if isinstance(tables, dict):
+            entry = {
+                **entry,
+                "severity": {
+                    name: {**_table(base.get(name)), **table} if isinstance(table, dict) else table
+                    for name, table in tables.items()
+                },
+            }
+        merged[exchange] = entry
+    return merged
+
+
+def _table(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 class LoadPolicyInput(BaseModel):
-    """Input of the `load_policy` activity: which case asks (for logs only)."""
+    """Input of the `load_policy` activity: which case asks, and its exchange."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     case_id: str
+    exchange: str = ""  # the case's; older cases asked without it and pinned the whole file
 
 
 class LoadPolicyResult(BaseModel):

@@ -29,6 +29,7 @@ def open_case(
         account_id=account_id,
         exchange=exchange,
         policy_version=policy.version,
+        policy_exchange=policy.applies_to,
         opened_at=now,
         stages=[StageChange(stage=CaseStage.MONITORING, at=now, reason="case opened")],
     )

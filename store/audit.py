@@ -8,6 +8,9 @@ Appends take the chain's lock (on PostgreSQL an advisory lock; SQLite's write lo
 store's) and skip event ids already present, so a retried activity writes no second row;
 `seq` and `prev_hash` are unique, so two writers that raced past a lock cannot both commit
 a fork.
+
+A case's `case.closed` fact brings its outcomes for surveillance (`store.outcomes`) into
+the same transaction, numbered under the same lock.
 """
 
 import json
@@ -19,8 +22,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlalchemy import Connection, Row, insert, select, text
 
 from domain.activity_io import AuditFact
+from domain.audit_events import EventType
 from store.audit_chain import GENESIS, canonical_json, check_payload, row_hash
 from store.models import AuditEntry
+from store.outcomes import record_late_outcomes, record_outcomes
 
 VERIFY_BATCH = 1000
 # One advisory lock for the one audit chain ("keycase" in ASCII, as a bigint).
@@ -99,7 +104,28 @@ def append_facts(connection: Connection, facts: Sequence[AuditFact], now: dateti
     rows = _chain_rows(facts, recorded, head, now)
     if rows:
         connection.execute(insert(AuditEntry), rows)
+    _record_outcomes(connection, facts, recorded, now)
     return len(rows)
+
+
+def _record_outcomes(
+    connection: Connection, facts: Sequence[AuditFact], recorded: set[str], now: datetime
+) -> None:
+    """Outcomes of the endings appended now (a retried write, its fact already in, adds none),
+    and of alerts appended now to a case that had ended (an expired key's)."""
+    ended: dict[str, AuditFact] = {}
+    late: list[AuditFact] = []
+    for fact in facts:
+        if fact.event_id in recorded:
+            continue
+        if fact.event_type == EventType.CASE_CLOSED and fact.case_id:
+            ended.setdefault(fact.case_id, fact)
+        elif fact.event_type == EventType.ALERT_RECEIVED:
+            late.append(fact)
+    for case_id, closed in ended.items():
+        record_outcomes(connection, case_id, closed.key_id, closed.payload, closed.occurred_at, now)
+    if late:
+        record_late_outcomes(connection, late, set(ended), now)
 
 
 _HEAD = select(AuditEntry.seq, AuditEntry.row_hash).order_by(AuditEntry.seq.desc()).limit(1)

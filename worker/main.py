@@ -7,9 +7,12 @@ each workflow or activity task to one of them.
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
@@ -18,11 +21,13 @@ from activities.audit import AuditActivities
 from activities.detection import AlertRaiser, DetectionActivities
 from activities.keys import KeyActivities
 from activities.notifications import NoticeActivities, NoticeRenderer, build_channels
+from activities.outcome_push import OutcomePushActivities
 from activities.policy import PolicyActivities, read_detection_policy, read_policy_file
 from activities.rings import RingActivities
 from api.ring_links import RingLinker
 from config.policy_file import read_appeals_policy, read_ring_policy
 from config.settings import Settings
+from domain.outcomes import PUSH_WORKFLOW_ID, OutcomePushInput
 from domain.policy import PolicyError
 from payloads.converter import data_converter
 from store.engine import open_store
@@ -30,6 +35,7 @@ from worker.metrics import count_open_cases, sdk_runtime, serve_own_metrics
 from workflows.appeal import AppealWorkflow
 from workflows.detection_sweep import DetectionSweepWorkflow
 from workflows.key_case import KeyCaseWorkflow
+from workflows.outcome_push import OutcomePushWorkflow
 from workflows.ring import RingWorkflow
 
 log = logging.getLogger("keycase.worker")
@@ -62,6 +68,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         channels.sms,
         NoticeRenderer(),
         settle_window=settings.notice_settle_window,
+        senders=policy.sender_for,
     )
     # Detector hits enter through the same intake as POST /v1/alerts.
     rings = RingLinker(store, client, settings.task_queue, ring_policy)
@@ -69,23 +76,33 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     ring_effects = RingActivities(client, raiser.raise_alert)
     sweeps = DetectionActivities(store, detection, raiser)
     appeals = AppealActivities(store)
+    activities: list[Callable[..., Any]] = [
+        sweeps.count_access_log,
+        sweeps.run_detector,
+        sweeps.finish_sweep,
+        PolicyActivities(policy).load_policy,
+        KeyActivities(store).apply_key_measure,
+        AuditActivities(store).record_case_facts,
+        notices.send_notice,
+        appeals.record_appeal_filed,
+        appeals.record_appeal_decision,
+        ring_effects.fan_out_ring_action,
+        ring_effects.tell_ring_members,
+    ]
+    webhook = settings.outcome_webhook
+    if webhook is not None:
+        activities.append(OutcomePushActivities(store, *webhook).push_outcomes)
     worker = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow, RingWorkflow, AppealWorkflow],
-        activities=[
-            sweeps.count_access_log,
-            sweeps.run_detector,
-            sweeps.finish_sweep,
-            PolicyActivities(policy).load_policy,
-            KeyActivities(store).apply_key_measure,
-            AuditActivities(store).record_case_facts,
-            notices.send_notice,
-            appeals.record_appeal_filed,
-            appeals.record_appeal_decision,
-            ring_effects.fan_out_ring_action,
-            ring_effects.tell_ring_members,
+        workflows=[
+            KeyCaseWorkflow,
+            DetectionSweepWorkflow,
+            RingWorkflow,
+            AppealWorkflow,
+            OutcomePushWorkflow,
         ],
+        activities=activities,
         max_cached_workflows=settings.max_cached_workflows,
         workflow_runner=(
             SandboxedWorkflowRunner() if settings.workflow_sandbox else UnsandboxedWorkflowRunner()
@@ -104,11 +121,30 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         async with worker, asyncio.TaskGroup() as background:
             if settings.worker_metrics_address:
                 background.create_task(count_open_cases(client, OPEN_CASES_REFRESH, stop))
+            if webhook is not None:
+                await start_outcome_push(client, settings)
             await stop.wait()
             log.info("stopping: finishing running activities (up to %s)", GRACEFUL_SHUTDOWN)
     finally:
         await store.close()
     log.info("worker stopped")
+
+
+async def start_outcome_push(client: Client, settings: Settings) -> None:
+    """Start the one push loop unless it runs already (every configured worker asks)."""
+    await client.start_workflow(
+        OutcomePushWorkflow.run,
+        OutcomePushInput(
+            drain_seconds=settings.outcome_push_drain.total_seconds(),
+            retry_initial_seconds=settings.outcome_push_retry_initial.total_seconds(),
+            retry_max_seconds=settings.outcome_push_retry_max.total_seconds(),
+        ),
+        id=PUSH_WORKFLOW_ID,
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary="Outcomes to surveillance's webhook",
+    )
+    log.info("outcomes are pushed to %s", settings.outcome_webhook_url)
 
 
 async def _serve(settings: Settings) -> None:

@@ -47,11 +47,15 @@ NOTICE_RETRY = RetryPolicy(
 FACTS_PER_WRITE = 500  # keeps one store transaction (and one marker) small under a flood
 
 
-async def load_policy(case_id: str) -> LadderPolicy:
-    """The policy the worker loaded; the case pins it."""
+async def load_policy(case_id: str, exchange: str) -> LadderPolicy:
+    """The effective policy of the case's exchange, from the worker's file; the case pins it.
+
+    The same local activity as before with one more input field (inputs are not compared
+    on replay), so no patch: older histories replay with the policy their marker holds.
+    """
     result: LoadPolicyResult = await workflow.execute_local_activity(
         ActivityName.LOAD_POLICY,
-        LoadPolicyInput(case_id=case_id),
+        LoadPolicyInput(case_id=case_id, exchange=exchange),
         result_type=LoadPolicyResult,
         start_to_close_timeout=STORE_TIMEOUT,
         retry_policy=STORE_RETRY,

@@ -158,7 +158,7 @@ class KeyCaseWorkflow(OfficerDesk):
         if self._state is not None and self._policy is not None:
             return self._state, self._policy  # carried over by continue-as-new
         case_id = case_id_for(start.key_id, workflow.info().run_id)
-        policy = await case_effects.load_policy(case_id)
+        policy = await case_effects.load_policy(case_id, start.exchange)
         state = stage_rules.open_case(
             case_id, start.key_id, start.account_id, start.exchange, policy, workflow.now()
         )

@@ -73,7 +73,7 @@ def details(state: CaseState) -> str:
         f"**Stage** {state.stage.value} since {state.stages[-1].at:%Y-%m-%d %H:%M} UTC"
         f" — {state.stages[-1].reason}",
         f"**Severity** {state.severity.value} · **alerts** {state.alerts.count} ({kinds})",
-        f"**Policy** {state.policy_version} · **assigned to** {state.assigned_to or 'nobody'}",
+        f"**Policy** {_pinned(state)} · **assigned to** {state.assigned_to or 'nobody'}",
     ]
     if state.stage.is_open and state.kyc_deadline:
         lines.append(f"**KYC deadline** {state.kyc_deadline:%Y-%m-%d %H:%M} UTC")
@@ -96,6 +96,12 @@ def details(state: CaseState) -> str:
     if state.ring_id:
         lines.append(f"**Ring** {state.ring_id} ({state.ring_size} accounts when told)")
     return "  \n".join(lines)
+
+
+def _pinned(state: CaseState) -> str:
+    if state.policy_exchange is None:
+        return state.policy_version
+    return f"{state.policy_version} for {state.policy_exchange}"
 
 
 class Showcase:

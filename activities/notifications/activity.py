@@ -32,6 +32,7 @@ from activities.notifications.ports import (
 from activities.notifications.renderer import NoticeRenderer, RenderedNotice
 from domain.activity_io import ActivityName, ChannelOutcome, SendNoticeInput, SendNoticeResult
 from domain.audit_events import notice_sent
+from domain.exchanges import ResolvedSender, daxa_sender
 from domain.masking import mask_contacts, mask_optional
 from domain.notices import Channel, DeliveryStatus
 from observability.metrics import NOTICES
@@ -59,6 +60,8 @@ class _Plan:
     recipient: str | None
     subject: str | None
     text: str
+    sender: ResolvedSender | None = None
+    sender_name: str | None = None  # in the owner's language
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class NoticeActivities:
         clock: Callable[[], datetime] | None = None,
         settle_window: timedelta = timedelta(minutes=10),
         max_attempts: int = 10,
+        senders: Callable[[str], ResolvedSender | None] = daxa_sender,
     ) -> None:
         self._work = store  # shared with the worker's other activities
         self._email = email
@@ -97,6 +101,7 @@ class NoticeActivities:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._settle_window = settle_window
         self._max_attempts = max_attempts
+        self._senders = senders  # the exchange's sender identity (the policy file's)
 
     @activity.defn(name=ActivityName.SEND_NOTICE)
     async def send_notice(self, notice: SendNoticeInput) -> SendNoticeResult:
@@ -119,8 +124,9 @@ class NoticeActivities:
         one records their answers.
         """
         account = await self._work.read(lambda c: get_account(c, notice.account_id))
-        rendered = self._renderer.render(notice, account.locale if account else None)
-        plans = [p for p in self._plans(account, rendered) if p.channel in notice.channels]
+        sender = self._senders(notice.exchange)
+        rendered = self._renderer.render(notice, account.locale if account else None, sender)
+        plans = [p for p in self._plans(account, rendered, sender) if p.channel in notice.channels]
         now = self._clock()
         claims = await self._work.write(
             lambda c: self._claim_all(OutboxSends(c), notice, plans, now)
@@ -147,7 +153,9 @@ class NoticeActivities:
             )
         return SendNoticeResult(notice_id=notice.notice_id, outcomes=outcomes)
 
-    def _plans(self, account: AccountRecord | None, rendered: RenderedNotice) -> list[_Plan]:
+    def _plans(
+        self, account: AccountRecord | None, rendered: RenderedNotice, sender: ResolvedSender | None
+    ) -> list[_Plan]:
         return [
             _Plan(
                 Channel.EMAIL,
@@ -155,9 +163,16 @@ class NoticeActivities:
                 account.email if account else None,
                 rendered.subject,
                 rendered.email_text,
+                sender,
+                sender.name(rendered.locale) if sender else None,
             ),
             _Plan(
-                Channel.SMS, self._sms, account.phone if account else None, None, rendered.sms_text
+                Channel.SMS,
+                self._sms,
+                account.phone if account else None,
+                None,
+                rendered.sms_text,
+                sender,
             ),
         ]
 
@@ -301,9 +316,19 @@ def _no_contact(plan: _Plan) -> str:
 
 
 def _message(plan: _Plan, entry: OutboxEntry, recipient: str) -> EmailMessage | SmsMessage:
+    sender = plan.sender
     if plan.channel == Channel.EMAIL:
-        return EmailMessage(entry.outbox_id, recipient, entry.subject or "", entry.body)
-    return SmsMessage(entry.outbox_id, recipient, entry.body)
+        return EmailMessage(
+            entry.outbox_id,
+            recipient,
+            entry.subject or "",
+            entry.body,
+            from_email=sender.from_email if sender else None,
+            from_name=plan.sender_name,
+        )
+    return SmsMessage(
+        entry.outbox_id, recipient, entry.body, from_number=sender.sms_number if sender else None
+    )
 
 
 def _outcome(entry: OutboxEntry) -> ChannelOutcome:

@@ -23,6 +23,7 @@ class ConsoleEmail:
         _print(
             self._stream,
             f"e-mail to {message.to} (not sent: no SendGrid credentials)",
+            f"From: {message.from_name or '-'} <{message.from_email or '-'}>\n"
             f"Subject: {message.subject}\n\n{message.text}",
         )
         return Accepted(self.provider, None)

@@ -13,6 +13,8 @@ class EmailMessage:
     to: str
     subject: str
     text: str
+    from_email: str | None = None  # the exchange's sender; None: the adapter's own
+    from_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class SmsMessage:
     outbox_id: str
     to: str
     text: str
+    from_number: str | None = None  # the exchange's sender; None: the adapter's own
 
 
 @dataclass(frozen=True)

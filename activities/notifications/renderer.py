@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from domain.activity_io import SendNoticeInput
+from domain.exchanges import ResolvedSender, daxa_sender
 
 KST = ZoneInfo("Asia/Seoul")
 LOCALES = ("ko", "en")
@@ -38,10 +39,15 @@ class NoticeRenderer:
             keep_trailing_newline=False,
         )
 
-    def render(self, notice: SendNoticeInput, locale: str | None) -> RenderedNotice:
-        """The notice's texts; unknown locales fall back to Korean."""
+    def render(
+        self, notice: SendNoticeInput, locale: str | None, sender: ResolvedSender | None = None
+    ) -> RenderedNotice:
+        """The notice's texts, signed with the exchange's name; unknown locales get Korean."""
         lang = locale if locale in LOCALES else DEFAULT_LOCALE
         context = _context(notice)
+        sender = sender or daxa_sender(notice.exchange)
+        # An exchange the policy no longer knows (a case older than the change) shows its id.
+        context["sender_name"] = sender.name(lang) if sender else notice.exchange
         email = self._env.get_template(f"{lang}/{notice.notice.value}.email.j2").render(context)
         subject, _, body = email.strip().partition("\n")
         sms = self._env.get_template(f"{lang}/{notice.notice.value}.sms.j2").render(context)

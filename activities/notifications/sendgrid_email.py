@@ -9,7 +9,7 @@ from urllib.error import URLError
 
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
-from sendgrid.helpers.mail import CustomArg, Mail
+from sendgrid.helpers.mail import CustomArg, From, Mail
 
 from activities.notifications.ports import (
     Accepted,
@@ -52,7 +52,7 @@ class SendGridEmail:
 
     def _send(self, message: EmailMessage) -> Accepted:
         mail = Mail(
-            from_email=self._from_email,
+            from_email=From(message.from_email or self._from_email, message.from_name),
             to_emails=message.to,
             subject=message.subject,
             plain_text_content=message.text,

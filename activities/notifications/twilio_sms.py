@@ -80,7 +80,10 @@ class TwilioSms:
         callback = f"{self._callback}?{urlencode({'outbox_id': message.outbox_id})}"
         try:
             created = self._client(headers_seen).messages.create(
-                to=message.to, from_=self._from, body=message.text, status_callback=callback
+                to=message.to,
+                from_=message.from_number or self._from,
+                body=message.text,
+                status_callback=callback,
             )
         except TwilioRestException as error:
             raise _classify(error, headers_seen) from error
@@ -92,7 +95,8 @@ class TwilioSms:
 
     def _find(self, message: SmsMessage, since: datetime) -> Accepted | None:
         try:
-            listed = self._client([]).messages.list(to=message.to, from_=self._from, limit=20)
+            sender = message.from_number or self._from
+            listed = self._client([]).messages.list(to=message.to, from_=sender, limit=20)
         except (TwilioException, requests.exceptions.RequestException) as error:
             raise TransientSendError(f"twilio lookup failed: {error}") from error
         for item in listed:

@@ -13,6 +13,7 @@ from api.routes import (
     gateway_feed,
     keys,
     metrics,
+    outcomes,
     rings,
 )
 
@@ -25,6 +26,7 @@ def include_routes(app: FastAPI) -> None:
         gateway_feed,
         keys,
         alerts,
+        outcomes,
         cases,
         case_actions,
         appeals,

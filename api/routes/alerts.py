@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.deps import AppSettings, StoreDep, Surveillance, TemporalClient
+from api.deps import AppSettings, RunningPolicy, StoreDep, Surveillance, TemporalClient
 from api.errors import ApiError
 from api.intake import AlertsInFlight
 from api.rate_limit import limited
@@ -32,6 +32,7 @@ async def raise_alert(
     settings: AppSettings,
     client: TemporalClient,
     store: StoreDep,
+    policy: RunningPolicy,
 ) -> AlertAccepted:
     """Hand the alert to its key's case: `opened`, `attached` or `duplicate` (same alert id)."""
     arrived = time.perf_counter()
@@ -39,6 +40,10 @@ async def raise_alert(
     if problem is not None:
         ALERTS.labels("refused").inc()
         raise ApiError(422, "observed_in_future", problem)
+    unknown = policy.exchange_problem(alert.exchange)
+    if unknown is not None:
+        ALERTS.labels("refused").inc()
+        raise ApiError(422, "unknown_exchange", unknown)
     await require_key_in_scope(caller, store, alert.key_id, unknown_key(alert.key_id))
     in_flight: AlertsInFlight = request.app.state.alerts_in_flight
     try:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from api.deps import Admin, Gateway, Reader, StoreDep, WhitelistLimits
+from api.deps import Admin, Gateway, Reader, RunningPolicy, StoreDep, WhitelistLimits
 from api.errors import ApiError
 from api.rate_limit import limited
 from api.schemas import AllowedIpsIn, AuthorizeIn, AuthorizeOut, KeyIn
@@ -34,7 +34,7 @@ KeyIdPath = Annotated[KeyId, Path(description="the key's opaque id")]
 
 @router.post("", status_code=201, response_model=KeyRecord)
 async def register(
-    body: KeyIn, caller: Admin, store: StoreDep, limits: WhitelistLimits
+    body: KeyIn, caller: Admin, store: StoreDep, limits: WhitelistLimits, policy: RunningPolicy
 ) -> KeyRecord:
     """Register a key; repeating the same registration changes nothing.
 
@@ -42,6 +42,9 @@ async def register(
     cool-down has passed; otherwise 409 saying why not."""
     if not sees(caller, body.exchange):
         raise ApiError(403, "forbidden", "this token does not cover that exchange")
+    unknown = policy.exchange_problem(body.exchange)
+    if unknown is not None:
+        raise ApiError(422, "unknown_exchange", unknown)
     widest = limits.widest()
     registration = body.model_dump(exclude={"replaces"})
     replaces = body.replaces

@@ -32,6 +32,7 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("GET", "/v1/keys/changes"): {G},
     ("POST", "/v1/access-reports"): {G},
     ("POST", "/v1/alerts"): {S},
+    ("GET", "/v1/outcomes"): {S},
     ("GET", "/v1/cases"): READERS,
     ("GET", "/v1/cases/{case_id}"): READERS,
     ("GET", "/v1/cases/{case_id}/audit"): READERS,

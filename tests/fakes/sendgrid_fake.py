@@ -18,6 +18,7 @@ class SentMail:
     message_id: str
     to: str
     from_email: str
+    from_name: str | None
     subject: str
     text: str
     custom_args: dict[str, str]
@@ -109,6 +110,7 @@ def _mail(body: dict[str, Any], message_id: str) -> SentMail:
         message_id=message_id,
         to=personalization["to"][0]["email"],
         from_email=body["from"]["email"],
+        from_name=body["from"].get("name"),
         subject=body.get("subject") or personalization.get("subject", ""),
         text=text,
         custom_args={**body.get("custom_args", {}), **personalization.get("custom_args", {})},

@@ -274,7 +274,7 @@ async def test_a_bounce_reaches_the_case_with_the_address_masked_and_the_outbox_
     hooks: Hooks, time_skipping_env: WorkflowEnvironment
 ) -> None:
     key_id = f"K-{uuid.uuid4().hex[:12]}"
-    mail = SentMail("msg-b", "owner.kim+1@example.co.kr", "from@x.test", "s", "t", {})
+    mail = SentMail("msg-b", "owner.kim+1@example.co.kr", "from@x.test", None, "s", "t", {})
     async with _listening_case(time_skipping_env, key_id) as handle:
         case_id = f"{key_id}.{handle.first_execution_run_id}"
         row = await _sent_row(hooks.store, Channel.EMAIL, "msg-b", case_id=case_id)

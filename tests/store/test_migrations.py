@@ -10,8 +10,11 @@ from sqlalchemy import create_engine, inspect
 from store.appeals import Appeal
 from store.migrate import downgrade, sync_url, upgrade
 from store.models import AccessLogEntry, Account, ApiKey, AuditEntry, load_metadata
+from store.outcomes import OutcomeRow
 
-OWN_TABLES = {m.__tablename__ for m in (Account, ApiKey, AuditEntry, AccessLogEntry, Appeal)}
+OWN_TABLES = {
+    m.__tablename__ for m in (Account, ApiKey, AuditEntry, AccessLogEntry, Appeal, OutcomeRow)
+}
 
 
 def _own(item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

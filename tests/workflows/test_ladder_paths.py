@@ -126,7 +126,12 @@ async def test_deadline_passes_without_kyc_expires_key_after_each_reminder(
     assert state.key_status is KeyStatus.EXPIRED
     assert state.key_gateway_reason == "expired"
     [closed] = harness.store.of_type(EventType.CASE_CLOSED)
-    assert closed.payload == {"stage": "EXPIRED", "alerts": 1}
+    assert closed.payload == {
+        "stage": "EXPIRED",
+        "alerts": 1,
+        "reason": "KYC deadline passed without re-verification",
+        "decided_by": "keycase",
+    }
 
 
 async def test_alert_during_probation_expires_key(harness: CaseHarness) -> None:

@@ -1,7 +1,7 @@
 """Appeals of expiries and the replacement keys they allowed.
 
 Revision ID: 0016_appeals
-Revises: 0014_rings
+Revises: 0015_outcomes
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_appeals"
-down_revision: str | None = "0014_rings"
+down_revision: str | None = "0015_outcomes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
