@@ -16,7 +16,7 @@ from api.app import create_app
 from api.auth import Role
 from config.settings import Settings
 from domain import audit_events
-from domain.case import CaseState
+from domain.case import CaseState, StageChange
 from domain.stages import CaseStage
 from store.audit import append_facts
 from store.port import Store
@@ -268,6 +268,10 @@ async def test_an_expiry_whose_runs_retention_removed_is_appealed_from_its_audit
         opened_at=now - timedelta(minutes=5),
         stage=CaseStage.EXPIRED,
         closed_at=now - timedelta(minutes=1),
+        stages=[
+            StageChange(stage=CaseStage.MONITORING, at=now - timedelta(minutes=5), reason="alert"),
+            StageChange(stage=CaseStage.EXPIRED, at=now - timedelta(minutes=1), reason="kyc"),
+        ],
     )
     facts = [audit_events.case_opened(case), audit_events.case_closed(case)]
     store: Store = app.state.store
