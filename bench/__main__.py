@@ -42,11 +42,12 @@ class Size:
     lent_keys: int  # detection: abusive bursts timed from access to case
     replica_keys: int
     act_burst: int
+    detection_rounds: int  # pairs of phases without and with sweeps, gateway_seconds each
 
 
 SIZES = {
-    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 1, 6, 3, 3, 10, 20),
-    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 10, 90, 8, 50, 200, 200),
+    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 1, 6, 3, 3, 10, 20, 1),
+    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 10, 90, 8, 50, 200, 200, 3),
 }
 SWEEP_EVERY = read_detection_policy(POLICY).detection.every
 
@@ -66,7 +67,7 @@ SCENARIOS: dict[str, Scenario] = {
     # On a stack of its own (it kills processes); tests/e2e/test_faults.py runs it small.
     "faults": lambda s, r, z: faults.scenario(r, z.fault_cases, z.fault_kills),
     "detection": lambda s, r, z: detection_stack.detection(
-        s, r, z.lent_keys, z.gateway_seconds, SWEEP_EVERY
+        s, r, z.lent_keys, z.gateway_seconds, SWEEP_EVERY, z.detection_rounds
     ),
 }
 
