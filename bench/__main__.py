@@ -43,11 +43,14 @@ class Size:
     replica_keys: int
     act_burst: int
     ring_members: int
+    detection_rounds: int  # pairs of phases without and with sweeps, gateway_seconds each
 
 
 SIZES = {
-    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 1, 6, 3, 3, 10, 20, 10),
-    "full": Size(300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 10, 90, 8, 50, 200, 200, 100),
+    "smoke": Size(10, 10, 200, 20, 300, 2, 200, 5, 20, 1, 6, 3, 3, 10, 20, 10, 1),
+    "full": Size(
+        300, 300, 3000, 300, 5000, 10, 10_000, 100, 10_000, 10, 90, 8, 50, 200, 200, 100, 3
+    ),
 }
 SWEEP_EVERY = read_detection_policy(POLICY).detection.every
 
@@ -67,7 +70,7 @@ SCENARIOS: dict[str, Scenario] = {
     # On a stack of its own (it kills processes); tests/e2e/test_faults.py runs it small.
     "faults": lambda s, r, z: faults.scenario(r, z.fault_cases, z.fault_kills),
     "detection": lambda s, r, z: detection_stack.detection(
-        s, r, z.lent_keys, z.gateway_seconds, SWEEP_EVERY
+        s, r, z.lent_keys, z.gateway_seconds, SWEEP_EVERY, z.detection_rounds
     ),
     "rings": lambda s, r, z: rings.fan_out(s, r, z.ring_members),
 }

@@ -42,7 +42,7 @@ class Counted:
 
     rows: int  # access-log rows counted into the tallies
     watermark_id: int
-    caught_up: bool  # False: more settled rows wait beyond `max_rows`
+    caught_up: bool  # False: more settled rows wait beyond `max_rows`; young ones never count
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,8 @@ def count_new_rows(
         .where(SweepRow.name == SWEEP)
         .values(watermark_id=through, pending_from=first, pending_to=last, updated_at=now)
     )
-    return Counted(rows, through, young is None and ceiling[1] < max_rows)
+    # Stopped at a young row: every settled row is counted, the rest waits for the next sweep.
+    return Counted(rows, through, young is not None or ceiling[1] < max_rows)
 
 
 def pending_span(connection: Connection) -> Span | None:
