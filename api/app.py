@@ -22,6 +22,7 @@ from api.rate_limit import RateLimit
 from api.routes import include_routes
 from config.policy_file import read_policy_file
 from config.settings import Settings
+from config.signing import signing_key
 from payloads.converter import converter_for, payload_keys
 from store.engine import open_store
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The same file the worker reads; a bad one stops the API at start, not at a request.
     app.state.policy = read_policy_file(settings.policy_file)
     app.state.cursors = Cursors.from_token_spec(spec)
+    app.state.anchor_key = signing_key(settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(Authentication, tokens=tokens)  # added last: runs first

@@ -3,6 +3,7 @@
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
@@ -77,6 +78,11 @@ async def _cursors(request: Request) -> Cursors:
     return cursors
 
 
+async def _anchor_key(request: Request) -> Ed25519PrivateKey:
+    key: Ed25519PrivateKey = request.app.state.anchor_key
+    return key
+
+
 async def _temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal_client
     return client
@@ -87,5 +93,7 @@ AppSettings = Annotated[Settings, Depends(_settings)]
 StoreDep = Annotated[Store, Depends(_store)]
 TemporalClient = Annotated[Client, Depends(_temporal)]
 PageCursors = Annotated[Cursors, Depends(_cursors)]
+# Signs the chain's head with every report; its public half checks the anchors.
+AnchorKey = Annotated[Ed25519PrivateKey, Depends(_anchor_key)]
 # How wide a block new whitelist entries may name (the policy file's [whitelist]).
 WhitelistLimits = Annotated[WhitelistPolicy, Depends(_whitelist)]

@@ -13,16 +13,19 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.anchors import AnchorPublisher
 from activities.audit import AuditActivities
 from activities.detection import AlertRaiser, DetectionActivities
 from activities.keys import KeyActivities
 from activities.notifications import NoticeActivities, NoticeRenderer, build_channels
 from activities.policy import PolicyActivities, read_detection_policy, read_policy_file
 from config.settings import Settings
+from config.signing import signing_key
 from domain.policy import PolicyError
 from payloads.converter import data_converter
 from store.engine import open_store
 from worker.metrics import sdk_runtime, serve_own_metrics
+from workflows.anchor_chain import AnchorChainWorkflow
 from workflows.detection_sweep import DetectionSweepWorkflow
 from workflows.key_case import KeyCaseWorkflow
 
@@ -57,10 +60,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     # Detector hits enter through the same intake as POST /v1/alerts.
     raiser = AlertRaiser(client, settings.task_queue, store)
     sweeps = DetectionActivities(store, detection, raiser)
+    anchors = AnchorPublisher(store, signing_key(settings), settings.data_dir)
     worker = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow],
+        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow, AnchorChainWorkflow],
         activities=[
             sweeps.count_access_log,
             sweeps.run_detector,
@@ -69,6 +73,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             KeyActivities(store).apply_key_measure,
             AuditActivities(store).record_case_facts,
             notices.send_notice,
+            anchors.publish_anchor,
         ],
         max_cached_workflows=settings.max_cached_workflows,
         workflow_runner=(

@@ -7,11 +7,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
+from store.anchors import AuditAnchorRow
 from store.migrate import downgrade, sync_url, upgrade
 from store.models import AccessLogEntry, Account, ApiKey, AuditEntry
 from store.schema import load_metadata
 
-OWN_TABLES = {m.__tablename__ for m in (Account, ApiKey, AuditEntry, AccessLogEntry)}
+OWN_TABLES = {
+    m.__tablename__ for m in (Account, ApiKey, AuditEntry, AccessLogEntry, AuditAnchorRow)
+}
 
 
 def _own(item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
