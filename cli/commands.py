@@ -14,6 +14,7 @@ from api.auth import Role
 from cli.detect import detect_app
 from cli.http import ApiError, KeycaseApi
 from cli.render import audit_table, case_panel, cases_table
+from cli.report import report_app
 from config.settings import Settings
 from domain.alerts import AlertKind, Severity
 from domain.stages import CaseStage
@@ -26,6 +27,7 @@ app = typer.Typer(
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(detect_app, name="detect")
+app.add_typer(report_app, name="report")
 console = Console(highlight=False, soft_wrap=True)
 
 

@@ -3,12 +3,22 @@
 from fastapi import FastAPI
 
 from api import codec_server, webhooks
-from api.routes import accounts, alerts, audit, case_actions, cases, gateway_feed, keys, metrics
+from api.routes import (
+    accounts,
+    alerts,
+    audit,
+    case_actions,
+    cases,
+    gateway_feed,
+    keys,
+    metrics,
+    reports,
+)
 
 
 def include_routes(app: FastAPI) -> None:
     """Mount every router on `app`."""
     # gateway_feed before keys: /v1/keys/changes is not a key id.
-    routers = (accounts, gateway_feed, keys, alerts, cases, case_actions, audit, webhooks)
+    routers = (accounts, gateway_feed, keys, alerts, cases, case_actions, audit, reports, webhooks)
     for module in (*routers, metrics, codec_server):
         app.include_router(module.router)
