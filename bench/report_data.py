@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from domain.activity_io import AuditFact
-from domain.notices import Channel
+from domain.notices import Channel, DeliveryStatus
+from domain.reports.kst import KST
 from store.audit import append_facts
 from store.outbox_sends import OutboxSends
 from store.port import Store
@@ -145,7 +146,7 @@ def case_facts(spec: CaseSpec) -> Iterator[AuditFact]:
         channels = [
             {
                 "channel": ch,
-                "status": "sent" if status != "failed" else "failed",
+                "status": "sent",
                 "outbox_id": f"ob-{k}-{ch}",
             }
             for ch, status in spec.notices
@@ -244,15 +245,11 @@ def _notices(connection: Connection, spec: CaseSpec) -> None:
             now=at,
         )
         sends.begin_attempt(entry.outbox_id, "o***@example.com", at)
-        if status == "failed":
-            sends.mark_failed(entry.outbox_id, "bounced", at)
-        else:
-            sends.mark_sent(
-                entry.outbox_id,
-                "sendgrid" if ch == "email" else "twilio",
-                f"msg-{spec.key_id}-{ch}",
-                at,
-            )
+        provider = "sendgrid" if ch == "email" else "twilio"
+        sends.mark_sent(entry.outbox_id, provider, f"msg-{spec.key_id}-{ch}", at)
+        if status in ("delivered", "failed"):
+            later = at + timedelta(minutes=1)
+            sends.apply_event(entry.outbox_id, DeliveryStatus(status), provider, None, None, later)
 
 
 async def seed_cases(store: Store, specs: list[CaseSpec], now: datetime, batch: int = 200) -> int:
@@ -288,3 +285,111 @@ def long_case(rows: int, opened_at: datetime = datetime(2026, 11, 3, 1, 0, tzinf
         notices=(("email", "delivered"), ("sms", "sent")),
         notes=max(0, rows - 11),
     )
+
+
+def _kst(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=KST)
+
+
+def november_specs() -> list[CaseSpec]:
+    """November 2026 with known figures (see tests/reports/test_monthly.py), plus one case
+    just before and one just after the month in KST, which must not count."""
+    day, hours = 60 * 24, 60
+    return [
+        CaseSpec(
+            "key-a.01",
+            "upbit",
+            "key_sharing",
+            "high",
+            _kst(11, 2),
+            "shared_origin",
+            "EXPIRED",
+            30,
+            3 * day,
+            3 * day,
+            (("email", "delivered"), ("sms", "sent")),
+        ),
+        CaseSpec(
+            "key-b.01",
+            "upbit",
+            "key_sharing",
+            "high",
+            _kst(11, 3),
+            "shared_origin",
+            "EXPIRED",
+            90,
+            2 * day,
+            2 * day,
+            (("email", "failed"), ("sms", "delivered")),
+        ),
+        CaseSpec(
+            "key-c.01",
+            "upbit",
+            "key_sharing",
+            "high",
+            _kst(11, 10),
+            "shared_origin",
+            "DISMISSED",
+            None,
+            None,
+            2 * hours,
+        ),
+        CaseSpec(
+            "key-d.01",
+            "bithumb",
+            "ip_anomaly",
+            "medium",
+            _kst(11, 16),
+            None,
+            "CLEARED",
+            None,
+            None,
+            3 * day,
+        ),
+        CaseSpec("key-e.01", "bithumb", "ip_anomaly", "medium", _kst(11, 30, 23, 30)),
+        CaseSpec(
+            "key-f.01",
+            "upbit",
+            "wash_trading",
+            "low",
+            _kst(11, 20),
+            None,
+            "RESTORED",
+            10 * hours,
+            None,
+            10 * day,
+            (("email", "delivered"), ("sms", "delivered")),
+        ),
+        CaseSpec("key-g.01", "upbit", "spoofing", "critical", _kst(12, 1, 0, 10)),
+        CaseSpec("key-h.01", "upbit", "spoofing", "critical", _kst(10, 31, 23, 50)),
+    ]
+
+
+def month_of_cases(count: int, month: int = 11) -> list[CaseSpec]:
+    """`count` cases spread over the month, with every outcome, exchange and source."""
+    exchanges = ("upbit", "bithumb", "coinone", "korbit", "gopax")
+    kinds = ("key_sharing", "ip_anomaly", "spoofing", "wash_trading")
+    severities = ("low", "medium", "high", "critical")
+    detectors = (None, "shared_origin", "many_networks")
+    endings = ("EXPIRED", "RESTORED", "DISMISSED", "CLEARED", None)
+    specs = []
+    for n in range(count):
+        ending = endings[n % 5]
+        opened = _kst(month, 1 + n % 28, n % 24, n % 60)
+        warned = (n % 300) + 5 if ending in ("EXPIRED", "RESTORED") else None
+        specs.append(
+            CaseSpec(
+                case_id=f"key-m{n:06d}.01",
+                exchange=exchanges[n % 5],
+                kind=kinds[n % 4],
+                severity=severities[(n // 5) % 4],
+                opened_at=opened,
+                detector=detectors[n % 3],
+                ending=ending,
+                warned_after=warned,
+                expired_after=(n % 5000) + 600 if ending == "EXPIRED" else None,
+                closed_after=(n % 5000) + 600 if ending else None,
+                notices=(("email", "delivered"), ("sms", "sent")) if warned else (),
+            )
+        )
+    return specs

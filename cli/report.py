@@ -74,3 +74,51 @@ def case(
         console.print(f"[red]{error}[/]")
         raise typer.Exit(2) from None
     console.print(f"wrote {_write(report, out)}")
+
+
+async def _monthly(
+    settings: Settings, month: str, exchange: str | None, lang: str, fmt: ReportFormat
+) -> RenderedReport:
+    from config.signing import signing_key
+    from reports.monthly_report import gather_monthly, render_monthly
+    from store.engine import open_store
+
+    store = open_store(settings.effective_database_url)
+    try:
+        key = signing_key(settings)
+        figures = await gather_monthly(
+            store, key, settings.data_dir, month, datetime.now(UTC), exchange, (lang,)
+        )
+        return await asyncio.to_thread(render_monthly, figures[lang], fmt)
+    finally:
+        await store.close()
+
+
+@report_app.command("monthly")
+def monthly(
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM (KST)")],
+    exchange: Annotated[
+        str | None, typer.Option("--exchange", help="one exchange (default: all)")
+    ] = None,
+    lang: LangOption = "ko",
+    format: Annotated[str, typer.Option("--format", help="pdf, html, json or csv")] = "pdf",
+    out: OutOption = Path("."),
+) -> None:
+    """The month's figures: cases by exchange, kind, severity and detector; outcomes; time
+    to act; notices per channel; dismissals per source; key changes; the chain's proof."""
+    from reports.monthly_report import check_month
+
+    try:
+        check_month(month)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--month") from None
+    if format not in ("pdf", "html", "json", "csv"):
+        raise typer.BadParameter("pdf, html, json or csv", param_hint="--format")
+    try:
+        report = asyncio.run(
+            _monthly(Settings(), month, exchange, _check_lang(lang), ReportFormat(format))
+        )
+    except FontMissing as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from None
+    console.print(f"wrote {_write(report, out)}")

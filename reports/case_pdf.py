@@ -21,7 +21,11 @@ def _verdict(proof: ChainProof, lang: str) -> tuple[str, tuple[int, int, int]]:
 
 
 def _proof(doc: ReportDocument, pack: CasePack) -> None:
-    lang, proof = pack.lang, pack.proof
+    proof_fields(doc, pack.proof, pack.lang)
+
+
+def proof_fields(doc: ReportDocument, proof: ChainProof, lang: str) -> None:
+    """The chain's verdict, head and anchor, as label/value lines."""
     verdict, color = _verdict(proof, lang)
     doc.field(label("verified", lang), verdict, color=color)
     doc.field(label("rows_checked", lang), f"{proof.rows_checked:,}")

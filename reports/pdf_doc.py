@@ -24,8 +24,9 @@ logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 class ReportDocument(FPDF):
     """A4 portrait, 15 mm margins, NanumGothic throughout (mono for hashes)."""
 
-    def __init__(self, title: str, footer_note: str) -> None:
+    def __init__(self, title: str, footer_note: str, lang: str = "ko") -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
+        self.lang = lang
         fonts = find_fonts()
         self.add_font("nanum", "", str(fonts.regular))
         self.add_font("nanum", "B", str(fonts.bold))

@@ -19,6 +19,7 @@ from activities.detection import AlertRaiser, DetectionActivities
 from activities.keys import KeyActivities
 from activities.notifications import NoticeActivities, NoticeRenderer, build_channels
 from activities.policy import PolicyActivities, read_detection_policy, read_policy_file
+from activities.reports import MonthlyReports
 from config.settings import Settings
 from config.signing import signing_key
 from domain.policy import PolicyError
@@ -28,6 +29,7 @@ from worker.metrics import sdk_runtime, serve_own_metrics
 from workflows.anchor_chain import AnchorChainWorkflow
 from workflows.detection_sweep import DetectionSweepWorkflow
 from workflows.key_case import KeyCaseWorkflow
+from workflows.monthly_report import MonthlyReportWorkflow
 
 log = logging.getLogger("keycase.worker")
 
@@ -60,11 +62,18 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     # Detector hits enter through the same intake as POST /v1/alerts.
     raiser = AlertRaiser(client, settings.task_queue, store)
     sweeps = DetectionActivities(store, detection, raiser)
-    anchors = AnchorPublisher(store, signing_key(settings), settings.data_dir)
+    anchor_key = signing_key(settings)
+    anchors = AnchorPublisher(store, anchor_key, settings.data_dir)
+    monthly = MonthlyReports(store, anchor_key, settings.data_dir)
     worker = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[KeyCaseWorkflow, DetectionSweepWorkflow, AnchorChainWorkflow],
+        workflows=[
+            KeyCaseWorkflow,
+            DetectionSweepWorkflow,
+            AnchorChainWorkflow,
+            MonthlyReportWorkflow,
+        ],
         activities=[
             sweeps.count_access_log,
             sweeps.run_detector,
@@ -74,6 +83,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             AuditActivities(store).record_case_facts,
             notices.send_notice,
             anchors.publish_anchor,
+            monthly.write_monthly_report,
         ],
         max_cached_workflows=settings.max_cached_workflows,
         workflow_runner=(

@@ -91,5 +91,6 @@ async def _ensure(client: Client, schedule_id: str, schedule: Schedule) -> bool:
 
 
 async def ensure_report_schedules(client: Client, task_queue: str, anchor_every: timedelta) -> None:
-    """Create the Schedules, or bring existing ones to these settings."""
+    """Create both Schedules, or bring existing ones to these settings."""
     await _ensure(client, ANCHOR_SCHEDULE_ID, anchor_schedule(task_queue, anchor_every))
+    await _ensure(client, MONTHLY_SCHEDULE_ID, monthly_schedule(task_queue))

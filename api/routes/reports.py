@@ -1,18 +1,25 @@
-"""Reports: a case's pack (officer, auditor) built from the store alone."""
+"""Reports: a case's pack (officer, auditor) built from the store alone, and the monthly
+reports the Schedule wrote into the data folder (auditor)."""
 
+import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
 from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel
 
+from api.auth import Principal
 from api.case_runs import parse_case_id, unknown_case
-from api.deps import AnchorKey, AppSettings, Reader, StoreDep
+from api.deps import AnchorKey, AppSettings, Auditor, Reader, StoreDep
 from api.errors import ApiError
 from api.scope import ScopedCaseId
 from reports.case_report import UnknownCase, case_report
 from reports.fonts import FontMissing
-from reports.formats import ReportFormat
+from reports.formats import MEDIA_TYPES, ReportFormat
+from reports.monthly_report import REPORT_NAME, REPORTS_DIR
 
 router = APIRouter(tags=["reports"])
 
@@ -60,3 +67,76 @@ async def case_pack(
     except FontMissing as error:
         raise pdf_unavailable(error) from None
     return download(report.content, report.media_type, report.filename)
+
+
+class ReportFile(BaseModel):
+    """One monthly report file; download it from `url`."""
+
+    name: str
+    month: str
+    exchange: str | None  # None: every exchange
+    lang: str
+    format: str
+    bytes: int
+    written_at: AwareDatetime
+    url: str
+
+
+def _visible(caller: Principal, exchange: str | None) -> bool:
+    """A scoped auditor sees its exchanges' reports, not the all-exchange ones."""
+    if caller.exchanges is None:
+        return True
+    return exchange is not None and exchange in caller.exchanges
+
+
+def _listing(folder: Path, caller: Principal) -> list[ReportFile]:
+    found: list[ReportFile] = []
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.iterdir(), reverse=True):
+        match = REPORT_NAME.match(path.name)
+        if match is None or not path.is_file() or not _visible(caller, match["exchange"]):
+            continue
+        stat = path.stat()
+        found.append(
+            ReportFile(
+                name=path.name,
+                month=match["month"],
+                exchange=match["exchange"],
+                lang=match["lang"],
+                format=match["format"],
+                bytes=stat.st_size,
+                written_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+                url=f"/v1/reports/{path.name}",
+            )
+        )
+    return found
+
+
+@router.get("/v1/reports", response_model=list[ReportFile])
+async def list_reports(caller: Auditor, settings: AppSettings) -> list[ReportFile]:
+    """The monthly reports written so far, newest month first."""
+    return await asyncio.to_thread(_listing, settings.data_dir / REPORTS_DIR, caller)
+
+
+@router.get(
+    "/v1/reports/{name}",
+    response_class=Response,
+    responses={200: {"content": {m: {} for m in ("application/pdf", "text/csv")}}},
+)
+async def get_report(
+    name: Annotated[str, PathParam(max_length=100, description="a name from GET /v1/reports")],
+    caller: Auditor,
+    settings: AppSettings,
+) -> Response:
+    """One monthly report file, as written."""
+    match = REPORT_NAME.match(name)
+    missing = ApiError(404, "unknown_report", f"no report {name!r}")
+    if match is None or not _visible(caller, match["exchange"]):
+        raise missing
+    path = settings.data_dir / REPORTS_DIR / name
+    try:
+        content = await asyncio.to_thread(path.read_bytes)
+    except FileNotFoundError:
+        raise missing from None
+    return download(content, MEDIA_TYPES[ReportFormat(match["format"])], name)
