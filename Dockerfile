@@ -23,7 +23,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends fonts-nanum \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /install /usr/local
 # An unprivileged user; the data dir only matters for the embedded SQLite default.
-RUN useradd --system --uid 10001 --home-dir /var/lib/keycase --create-home keycase
+RUN useradd --system --uid 10001 --home-dir /var/lib/keycase --create-home keycase \
+    && install -d -o keycase -g keycase /var/lib/keycase/reports
 USER keycase
 WORKDIR /var/lib/keycase
 ENV KEYCASE_DATA_DIR=/var/lib/keycase \

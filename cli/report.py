@@ -122,3 +122,28 @@ def monthly(
         console.print(f"[red]{error}[/]")
         raise typer.Exit(2) from None
     console.print(f"wrote {_write(report, out)}")
+
+
+async def _ensure_schedules(settings: Settings) -> None:
+    from temporalio.client import Client
+
+    from payloads.converter import data_converter
+    from worker.report_schedules import ensure_report_schedules
+
+    client = await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=data_converter(settings),
+    )
+    await ensure_report_schedules(client, settings.task_queue, settings.anchor_every)
+
+
+@report_app.command("schedule")
+def schedule() -> None:
+    """Create the audit anchor's and the monthly report's Schedules, or update them."""
+    settings = Settings()
+    asyncio.run(_ensure_schedules(settings))
+    console.print(
+        f"report schedules in place: anchor every {settings.anchor_every}, "
+        "monthly report on the 1st at 09:00 Asia/Seoul"
+    )

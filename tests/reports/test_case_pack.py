@@ -48,7 +48,7 @@ async def test_a_case_of_two_thousand_rows_is_rendered_whole(store: Store, tmp_p
     assert page.count("<td class=n>") == 2000
     assert len(data["timeline"]) == 2000 and len(data["decisions"]) == 1989
     assert [(n["channel"], n["status"]) for n in data["notices"]] == [
-        ("이메일", "발송"),
+        ("이메일", "전달됨"),
         ("문자(SMS)", "발송"),
     ]
     assert [r["status"] for r in data["notices"][0]["receipts"]] == ["전달됨"]
