@@ -60,7 +60,7 @@ async def _monthly(store: Store, folder: Path, cases: int, report: Report) -> No
 
 
 async def run(url: str, folder: Path, rows: int, cases: int) -> Report:
-    upgrade(url)
+    await asyncio.to_thread(upgrade, url)
     report = Report()
     store = open_store(url)
     try:
