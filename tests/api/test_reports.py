@@ -3,7 +3,6 @@
 import html
 import io
 import re
-from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +18,7 @@ pytestmark = pytest.mark.usefixtures("worker")
 
 
 def keep(content: bytes) -> None:
+    """With KEEP_PDF=path, keep the pack to look at (`pdftoppm -png path page`)."""
     import os
     import pathlib
 
@@ -50,11 +50,6 @@ async def _expired_case(http: httpx.AsyncClient) -> tuple[str, str]:
     await wait_for_stage(http, case_id, "EXPIRED")
     await wait_until_ended(http, key.key_id, case_id)
     return key.key_id, case_id
-
-
-@pytest.fixture(scope="module")
-def reports() -> dict[str, Any]:
-    return {}
 
 
 async def test_case_pack_pdf_holds_every_audit_row_the_korean_notice_and_the_chain_head(
