@@ -14,12 +14,17 @@ COPY config config
 COPY payloads payloads
 COPY keycase_gateway keycase_gateway
 COPY observability observability
+COPY reports reports
 RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim
+# The PDF reports embed NanumGothic (Korean); without it only HTML/JSON/CSV reports work.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-nanum \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /install /usr/local
 # An unprivileged user; the data dir only matters for the embedded SQLite default.
-RUN useradd --system --uid 10001 --home-dir /var/lib/keycase --create-home keycase
+RUN useradd --system --uid 10001 --home-dir /var/lib/keycase --create-home keycase \
+    && install -d -o keycase -g keycase /var/lib/keycase/reports
 USER keycase
 WORKDIR /var/lib/keycase
 ENV KEYCASE_DATA_DIR=/var/lib/keycase \

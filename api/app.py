@@ -23,6 +23,7 @@ from api.ring_links import RingLinker
 from api.routes import include_routes
 from config.policy_file import read_appeals_policy, read_policy_file, read_ring_policy
 from config.settings import Settings
+from config.signing import signing_key
 from payloads.converter import converter_for, payload_keys
 from store.engine import open_store
 
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.appeals = read_appeals_policy(settings.policy_file)
     app.state.ring_policy = read_ring_policy(settings.policy_file)
     app.state.cursors = Cursors.from_token_spec(spec)
+    app.state.anchor_key = signing_key(settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(Authentication, tokens=tokens)  # added last: runs first

@@ -3,6 +3,7 @@
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
@@ -90,6 +91,11 @@ async def _cursors(request: Request) -> Cursors:
     return cursors
 
 
+async def _anchor_key(request: Request) -> Ed25519PrivateKey:
+    key: Ed25519PrivateKey = request.app.state.anchor_key
+    return key
+
+
 async def _temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal_client
     return client
@@ -102,6 +108,8 @@ TemporalClient = Annotated[Client, Depends(_temporal)]
 PageCursors = Annotated[Cursors, Depends(_cursors)]
 # The running policy file: which exchanges cases may be opened on.
 RunningPolicy = Annotated[LadderPolicy, Depends(_policy)]
+# Signs the chain's head with every report; its public half checks the anchors.
+AnchorKey = Annotated[Ed25519PrivateKey, Depends(_anchor_key)]
 # How wide a block new whitelist entries may name (the policy file's [whitelist]).
 WhitelistLimits = Annotated[WhitelistPolicy, Depends(_whitelist)]
 # The policy file's [appeals]: the window after an expiry, the replacement's cool-down.

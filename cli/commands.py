@@ -3,6 +3,7 @@
 import json
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -14,6 +15,7 @@ from cli.detect import detect_app
 from cli.http import ApiError, KeycaseApi
 from cli.policy import policy_app
 from cli.render import audit_table, case_panel, cases_table
+from cli.report import report_app
 from config.settings import Settings
 from domain.alerts import AlertKind, Severity
 from domain.stages import CaseStage
@@ -27,6 +29,7 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 app.add_typer(audit_app, name="audit")
 app.add_typer(detect_app, name="detect")
 app.add_typer(policy_app, name="policy")
+app.add_typer(report_app, name="report")
 console = Console(highlight=False, soft_wrap=True)
 
 
@@ -142,14 +145,58 @@ def case(case_id: str) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the whole audit chain (as the auditor role); exits 1 if it is broken."""
-    result = _call(Role.AUDITOR, "GET", "/v1/audit/verify")
-    if result["ok"]:
-        console.print(f"[green]audit chain verified[/]: {result['rows_checked']} rows")
-        return
-    console.print(f"[red]audit chain broken[/] at row {result['first_bad_row']}")
-    raise typer.Exit(1)
+def audit_verify(
+    anchors: Annotated[
+        Path | None,
+        typer.Option(
+            help="an exported anchors file (JSON lines): check the store directly against it"
+        ),
+    ] = None,
+) -> None:
+    """Check the whole audit chain and its anchors; exits 1 if either is broken.
+
+    Without --anchors, over the API (as the auditor role) against the stored anchors."""
+    from cli.audit import print_verification, verify_with_file
+    from store.anchors import ChainVerification
+
+    if anchors is None:
+        result = ChainVerification.model_validate(_call(Role.AUDITOR, "GET", "/v1/audit/verify"))
+    else:
+        try:
+            result = verify_with_file(Settings(), anchors)
+        except (OSError, ValueError) as error:
+            console.print(f"[red]{error}[/]")
+            raise typer.Exit(2) from None
+    print_verification(console, result)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("anchors")
+def audit_anchors(
+    out: Annotated[Path | None, typer.Option(help="write here instead of standard output")] = None,
+) -> None:
+    """Export every stored anchor (JSON lines), to keep where the database's owners cannot."""
+    from cli.audit import export_anchors
+
+    text = export_anchors(Settings())
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        console.print(f"{text.count(chr(10))} anchors written to {out}")
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Sign the chain's head now into the store (and the data folder's anchors file)."""
+    from cli.audit import anchor_now
+
+    anchor = anchor_now(Settings())
+    if anchor is None:
+        console.print("the audit chain is empty: nothing to anchor")
+    else:
+        console.print(f"anchored row {anchor.chain_seq} ({anchor.row_hash[:16]}…)")
 
 
 @app.command()

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     # "id:base64key,...", newest first: it encrypts, all decrypt (rotate by prepending).
     # Unset: the key saved in data_dir (the local stack), generated on first use.
     payload_keys: SecretStr | None = None
+    # Base64 Ed25519 seed that signs the audit chain's anchors; unset: saved in data_dir.
+    anchor_signing_key: SecretStr | None = None
+    # How often the chain's head is signed and anchored (a Temporal Schedule).
+    anchor_every: timedelta = Field(default=timedelta(hours=1), gt=timedelta(0))
     # Off only to measure what encryption costs (bench/); decoding plain payloads always works.
     payload_encryption: bool = True
     # Per token, calls a second and burst; 0 turns a limit off. A flood guard, well above

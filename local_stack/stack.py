@@ -17,11 +17,13 @@ from cli.demo import DEMO_POLICY, run_demo
 from cli.http import ApiError, KeycaseApi, api_base_url
 from cli.tokens import entries, load_or_create_tokens, tokens_path
 from config.settings import Settings
+from config.signing import signing_key
 from local_stack.children import Children
 from local_stack.devserver import dev_server_command, split_address, wait_until_serving
 from local_stack.readiness import api_answering, worker_polling
 from payloads.converter import data_converter
 from store.migrate import upgrade
+from worker.report_schedules import ensure_report_schedules
 from worker.sweep_schedule import ensure_sweep_schedule
 
 console = Console(highlight=False, soft_wrap=True)
@@ -36,6 +38,7 @@ def run_stack(settings: Settings, demo: bool = False) -> int:
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     tokens = load_or_create_tokens(settings)
+    signing_key(settings)  # made once here, so the worker and the API read the same key
     env = {**os.environ, "KEYCASE_API_TOKENS": tokens, "KEYCASE_DATA_DIR": str(data_dir)}
     if demo:
         env["KEYCASE_POLICY_FILE"] = str(DEMO_POLICY)
@@ -93,6 +96,7 @@ async def _run(
     await _until(children, stop, polling, "worker")
     detection = read_detection_policy(DEMO_POLICY if demo else settings.policy_file)
     await ensure_sweep_schedule(client, settings.task_queue, detection.detection.every)
+    await ensure_report_schedules(client, settings.task_queue, settings.anchor_every)
     children.start("api", [*python, "api"], data_dir / "api.log")
     await _until(children, stop, api_answering(api_base_url(settings)), "API")
 

@@ -26,6 +26,7 @@ SECRETS = {
     "TEMPORAL_DB_PASSWORD": "temporal-secret",
     "KEYCASE_DB_PASSWORD": "keycase-secret",
     "KEYCASE_PAYLOAD_KEYS": "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    "KEYCASE_ANCHOR_SIGNING_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
 }
 
 
@@ -130,6 +131,21 @@ def test_the_api_and_every_worker_share_the_payload_keys_and_the_ui_decodes_thro
     ui = services["temporal-ui"]["environment"]
     assert ui["TEMPORAL_CODEC_ENDPOINT"] == "http://127.0.0.1:8000/codec"
     assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+
+
+@needs_compose
+def test_the_report_schedules_job_and_a_shared_reports_folder() -> None:
+    services = resolved()["services"]
+    job = services["keycase-report-schedule"]
+    assert job["command"] == ["report", "schedule"] and job["restart"] == "no"
+    for name in ("keycase-api", "keycase-worker"):
+        env = services[name]["environment"]
+        assert env["KEYCASE_ANCHOR_SIGNING_KEY"] == SECRETS["KEYCASE_ANCHOR_SIGNING_KEY"]
+        mounts = [
+            (v["source"], v["target"]) if isinstance(v, dict) else tuple(v.split(":")[:2])
+            for v in services[name]["volumes"]
+        ]
+        assert ("keycase-reports", "/var/lib/keycase/reports") in mounts
 
 
 def test_registration_job_creates_every_search_attribute_keycase_uses() -> None:

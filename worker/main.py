@@ -16,6 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.anchors import AnchorPublisher
 from activities.appeals import AppealActivities
 from activities.audit import AuditActivities
 from activities.detection import AlertRaiser, DetectionActivities
@@ -23,18 +24,22 @@ from activities.keys import KeyActivities
 from activities.notifications import NoticeActivities, NoticeRenderer, build_channels
 from activities.outcome_push import OutcomePushActivities
 from activities.policy import PolicyActivities, read_detection_policy, read_policy_file
+from activities.reports import MonthlyReports
 from activities.rings import RingActivities
 from api.ring_links import RingLinker
 from config.policy_file import read_appeals_policy, read_ring_policy
 from config.settings import Settings
+from config.signing import signing_key
 from domain.outcomes import PUSH_WORKFLOW_ID, OutcomePushInput
 from domain.policy import PolicyError
 from payloads.converter import data_converter
 from store.engine import open_store
 from worker.metrics import count_open_cases, sdk_runtime, serve_own_metrics
+from workflows.anchor_chain import AnchorChainWorkflow
 from workflows.appeal import AppealWorkflow
 from workflows.detection_sweep import DetectionSweepWorkflow
 from workflows.key_case import KeyCaseWorkflow
+from workflows.monthly_report import MonthlyReportWorkflow
 from workflows.outcome_push import OutcomePushWorkflow
 from workflows.ring import RingWorkflow
 
@@ -76,6 +81,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     ring_effects = RingActivities(client, raiser.raise_alert)
     sweeps = DetectionActivities(store, detection, raiser)
     appeals = AppealActivities(store)
+    anchor_key = signing_key(settings)
+    anchors = AnchorPublisher(store, anchor_key, settings.data_dir)
+    monthly = MonthlyReports(store, anchor_key, settings.data_dir)
     activities: list[Callable[..., Any]] = [
         sweeps.count_access_log,
         sweeps.run_detector,
@@ -88,6 +96,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         appeals.record_appeal_decision,
         ring_effects.fan_out_ring_action,
         ring_effects.tell_ring_members,
+        anchors.publish_anchor,
+        monthly.write_monthly_report,
     ]
     webhook = settings.outcome_webhook
     if webhook is not None:
@@ -101,6 +111,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             RingWorkflow,
             AppealWorkflow,
             OutcomePushWorkflow,
+            AnchorChainWorkflow,
+            MonthlyReportWorkflow,
         ],
         activities=activities,
         max_cached_workflows=settings.max_cached_workflows,

@@ -14,6 +14,7 @@ from api.routes import (
     keys,
     metrics,
     outcomes,
+    reports,
     rings,
 )
 
@@ -32,6 +33,7 @@ def include_routes(app: FastAPI) -> None:
         appeals,
         rings,
         audit,
+        reports,
         webhooks,
     )
     for module in (*routers, metrics, codec_server):

@@ -5,10 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.case_runs import parse_case_id
-from api.deps import Auditor, Reader, StoreDep
+from api.deps import AnchorKey, Auditor, Reader, StoreDep
 from api.schemas import SQL_INT_MAX
 from api.scope import ScopedCaseId
-from store.audit import AuditRecord, AuditVerification, audit_rows, verify
+from config.signing import signature_checker
+from store.anchors import ChainVerification, verify_anchored
+from store.audit import AuditRecord, audit_rows
 
 router = APIRouter(tags=["audit"])
 
@@ -28,7 +30,11 @@ async def case_audit(
     )
 
 
-@router.get("/v1/audit/verify", response_model=AuditVerification)
-async def verify_chain(caller: Auditor, store: StoreDep) -> AuditVerification:
-    """Recompute every hash of the chain; `first_bad_row` names the first row that fails."""
-    return await store.scan(verify)
+@router.get("/v1/audit/verify", response_model=ChainVerification)
+async def verify_chain(caller: Auditor, store: StoreDep, key: AnchorKey) -> ChainVerification:
+    """Recompute every hash of the chain, then check it against every stored anchor.
+
+    `first_bad_row` names the first row that fails; `first_bad_anchor` the first anchor
+    (by its `chain_seq`) that is forged or no longer matches: a cut tail or a rewrite."""
+    ok = signature_checker(key.public_key())
+    return await store.scan(lambda c: verify_anchored(c, ok))

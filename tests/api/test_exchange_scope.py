@@ -32,6 +32,8 @@ CALLS = [
     Call("GET", "/v1/cases/{case}", None, Role.OFFICER),
     Call("GET", "/v1/cases/{case}", None, Role.AUDITOR),
     Call("GET", "/v1/cases/{case}/audit", None, Role.AUDITOR),
+    Call("GET", "/v1/cases/{case}/report", None, Role.AUDITOR),
+    Call("GET", "/v1/cases/{case}/report", None, Role.OFFICER),
     Call("POST", "/v1/cases/{case}/kyc", {"passed": False, "reference": "r-1"}, Role.KYC),
     Call("POST", "/v1/cases/{case}/actions/note", {"reason": "r", "text": "t"}, Role.OFFICER),
     Call("POST", "/v1/cases/{case}/actions/confirm", {"reason": "seen"}, Role.OFFICER),

@@ -55,6 +55,9 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("POST", "/v1/rings/{ring_id}/actions/assign"): {OF},
     ("POST", "/v1/rings/{ring_id}/actions/note"): {OF},
     ("GET", "/v1/audit/verify"): {U},
+    ("GET", "/v1/cases/{case_id}/report"): READERS,
+    ("GET", "/v1/reports"): {U},
+    ("GET", "/v1/reports/{name}"): {U},
 }
 SIGNED_BY_PROVIDERS = {("POST", "/v1/webhooks/sendgrid"), ("POST", "/v1/webhooks/twilio")}
 REFUSED = [

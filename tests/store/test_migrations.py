@@ -7,13 +7,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
+from store.anchors import AuditAnchorRow
 from store.appeals import Appeal
 from store.migrate import downgrade, sync_url, upgrade
 from store.models import AccessLogEntry, Account, ApiKey, AuditEntry, load_metadata
 from store.outcomes import OutcomeRow
 
 OWN_TABLES = {
-    m.__tablename__ for m in (Account, ApiKey, AuditEntry, AccessLogEntry, Appeal, OutcomeRow)
+    m.__tablename__
+    for m in (Account, ApiKey, AuditEntry, AccessLogEntry, Appeal, OutcomeRow, AuditAnchorRow)
 }
 
 

@@ -1,7 +1,7 @@
 """Rings: the links between accounts with their reasons, each account's ring, the rings' index.
 
 Revision ID: 0014_rings
-Revises: 0012_key_changes
+Revises: 0013_audit_anchors
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_rings"
-down_revision: str | None = "0012_key_changes"
+down_revision: str | None = "0013_audit_anchors"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""What a regulator and an auditor receive: case packs, monthly figures, their wording."""
