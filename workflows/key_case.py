@@ -40,6 +40,9 @@ LAST_TURN_WAIT = timedelta(milliseconds=50)  # see KeyCaseWorkflow._last_turn
 # README on changing the workflow): continuing as new in a turn of its own, retrying a
 # notice through the other channel, OWNER_UNREACHABLE, recording the store's refusals.
 RELEASE_2026_12 = "2026-12-own-turn-owner-reach-store-refusals"
+# Dismiss and expire now on a case the policy's [four_eyes] table names wait for a second
+# officer (domain.four_eyes). Runs that began before it keep one-officer rules.
+FOUR_EYES = "four-eyes"
 
 _T = TypeVar("_T")
 
@@ -65,6 +68,7 @@ class KeyCaseWorkflow(OfficerDesk):
         self._ran_local_activity = False  # in the turn just taken
         self._turn_timer: asyncio.Task[None] | None = None  # gives continue-as-new its own turn
         self._new_rules = True  # False in runs that began on an older release (see run)
+        self._four_eyes = True  # likewise, for the four-eyes release
         self._received = 0  # signals so far, to tell a fresh turn from this one
         self._alarm = Alarm()
         # A continued run inherits the search attributes the last run set.
@@ -76,6 +80,7 @@ class KeyCaseWorkflow(OfficerDesk):
         # Asked once, before any local activity: in a turn whose local activity a query
         # split, a later `patched` call replays in another turn than it ran in.
         self._new_rules = workflow.patched(RELEASE_2026_12)
+        self._four_eyes = workflow.patched(FOUR_EYES)
         state, policy = await self._open(start)
         while True:
             state = self._decide(state, policy)
@@ -200,7 +205,9 @@ class KeyCaseWorkflow(OfficerDesk):
         if command.error:
             return state
         state = self._adopt(
-            case_reactions.on_action(state, command.action, command.command, policy, now)
+            case_reactions.on_action(
+                state, command.action, command.command, policy, now, self._four_eyes
+            )
         )
         command.result = OfficerActionResult(
             case_id=state.case_id,
@@ -209,6 +216,7 @@ class KeyCaseWorkflow(OfficerDesk):
             stage=state.stage,
             kyc_deadline=state.kyc_deadline,
             assigned_to=state.assigned_to,
+            pending_approval=state.pending_approval,
         )
         return state
 
@@ -329,6 +337,9 @@ def _take(items: list[_T]) -> list[_T]:
 
 
 def _alarm_summary(state: CaseState) -> str:
+    pending = state.pending_approval
+    if pending and pending.lapses_at == stage_rules.next_wakeup(state):
+        return f"{pending.action.value} request lapses"
     if state.stage is CaseStage.MONITORING:
         return "monitoring window ends"
     if state.stage is CaseStage.PROBATION:

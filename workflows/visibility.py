@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         EXCHANGE,
         KEY_ID,
         KYC_DEADLINE,
+        PENDING_APPROVAL,
         SEVERITY,
     )
     from domain.stages import CaseStage
@@ -35,6 +36,9 @@ def shown(state: CaseState) -> Shown:
         SEVERITY.name: state.severity.value,
         ASSIGNED_TO.name: state.assigned_to,
         KYC_DEADLINE.name: state.kyc_deadline,
+        PENDING_APPROVAL.name: state.pending_approval.action.value
+        if state.pending_approval
+        else None,
     }
 
 
@@ -43,7 +47,7 @@ def changes(
 ) -> list[SearchAttributeUpdate[str] | SearchAttributeUpdate[datetime]]:
     """Updates for the attributes whose value changed (an unset for values gone)."""
     updates: list[SearchAttributeUpdate[str] | SearchAttributeUpdate[datetime]] = []
-    for key in (KEY_ID, CASE_ID, EXCHANGE, CASE_STAGE, SEVERITY, ASSIGNED_TO):
+    for key in (KEY_ID, CASE_ID, EXCHANGE, CASE_STAGE, SEVERITY, ASSIGNED_TO, PENDING_APPROVAL):
         value = now[key.name]
         if value != before.get(key.name):
             updates.append(key.value_set(value) if isinstance(value, str) else key.value_unset())
@@ -81,6 +85,12 @@ def details(state: CaseState) -> str:
     if warning is not None and warning.completed_at is not None:
         reached = " and ".join(c.value for c in warning.reached_by) or "no channel yet"
         lines.append(f"**Warning reached the owner by** {reached}")
+    if pending := state.pending_approval:
+        lines.append(
+            f"**Waiting for a second officer**: {pending.action.value} asked by"
+            f" {pending.requested_by} — {pending.reason}; approve or reject-pending by"
+            f" {pending.lapses_at:%Y-%m-%d %H:%M} UTC, or it lapses"
+        )
     if state.stage is CaseStage.OWNER_UNREACHABLE:
         lines.append("**Waiting for an officer**: expire now (with a reason) or dismiss")
     if state.store_refusals:
