@@ -10,7 +10,7 @@ from domain.alerts import AccountId, ExchangeId, KeyId, Severity
 from domain.detection.client import JA4_LENGTH, JA4_PATTERN, USER_AGENT_PATTERN
 from domain.keys import MAX_ALLOWED_IPS, Permission
 from domain.network import MAX_TEXT_LENGTH
-from domain.officer import OfficerId
+from domain.officer import OfficerAction, OfficerId
 from domain.stages import CaseStage
 
 SQL_INT_MAX = 2**63 - 1  # the largest INTEGER both stores (SQLite, PostgreSQL BIGINT) hold
@@ -94,6 +94,8 @@ class CaseFilter(Body):
     exchange: ExchangeId | None = None
     severity: Severity | None = None
     key_id: KeyId | None = None
+    # true: only cases with a dismiss or expire-now waiting for a second officer
+    pending_approval: bool | None = None
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=2000)
 
@@ -108,6 +110,7 @@ class CaseSummary(Body):
     severity: Severity | None
     kyc_deadline: datetime | None
     assigned_to: str | None
+    pending_approval: OfficerAction | None = None  # waiting for a second officer
     running: bool
     started_at: datetime
     closed_at: datetime | None

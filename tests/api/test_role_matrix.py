@@ -38,6 +38,8 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("POST", "/v1/cases/{case_id}/actions/confirm"): {OF},
     ("POST", "/v1/cases/{case_id}/actions/dismiss"): {OF},
     ("POST", "/v1/cases/{case_id}/actions/expire-now"): {OF},
+    ("POST", "/v1/cases/{case_id}/actions/approve"): {OF},
+    ("POST", "/v1/cases/{case_id}/actions/reject-pending"): {OF},
     ("POST", "/v1/cases/{case_id}/actions/extend-kyc-deadline"): {OF},
     ("POST", "/v1/cases/{case_id}/actions/assign"): {OF},
     ("POST", "/v1/cases/{case_id}/actions/note"): {OF},
