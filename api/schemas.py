@@ -35,6 +35,15 @@ class AccountIn(Body):
     locale: Literal["ko", "en"] = "ko"
 
 
+class AccountErasedOut(Body):
+    """An erased account: its id and keys remain, its contacts are gone."""
+
+    account_id: str
+    key_ids: list[str]
+    erased_at: datetime
+    erased_now: bool  # false: it had been erased before, nothing changed
+
+
 IpEntry = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
 AllowedIps = Annotated[list[IpEntry], Field(max_length=MAX_ALLOWED_IPS)]
 

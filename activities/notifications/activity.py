@@ -60,6 +60,7 @@ class _Plan:
     recipient: str | None
     subject: str | None
     text: str
+    erased: bool = False  # the account's contacts were erased (store.erasure)
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ class NoticeActivities:
         return SendNoticeResult(notice_id=notice.notice_id, outcomes=outcomes)
 
     def _plans(self, account: AccountRecord | None, rendered: RenderedNotice) -> list[_Plan]:
+        erased = account is not None and account.erased_at is not None
         return [
             _Plan(
                 Channel.EMAIL,
@@ -156,9 +158,15 @@ class NoticeActivities:
                 account.email if account else None,
                 rendered.subject,
                 rendered.email_text,
+                erased,
             ),
             _Plan(
-                Channel.SMS, self._sms, account.phone if account else None, None, rendered.sms_text
+                Channel.SMS,
+                self._sms,
+                account.phone if account else None,
+                None,
+                rendered.sms_text,
+                erased,
             ),
         ]
 
@@ -298,6 +306,8 @@ def _failed(entry: OutboxEntry, error: str, now: datetime) -> _Settle:
 
 
 def _no_contact(plan: _Plan) -> str:
+    if plan.erased:
+        return f"no {plan.channel.value} contact: the account's contacts were erased"
     return f"no {plan.channel.value} contact on file"
 
 

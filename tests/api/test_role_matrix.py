@@ -24,6 +24,7 @@ A, S, OF, K, G, U = (
 READERS = {OF, U}
 ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("POST", "/v1/accounts"): {A},
+    ("POST", "/v1/accounts/{account_id}/erase"): {A},
     ("POST", "/v1/keys"): {A},
     ("GET", "/v1/keys/{key_id}"): READERS,
     ("PUT", "/v1/keys/{key_id}/allowed-ips"): {A},
