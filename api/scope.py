@@ -12,9 +12,8 @@ from api.case_runs import CaseIdPath, parse_case_id, unknown_case
 from api.deps import Caller, StoreDep
 from api.errors import ApiError
 from domain.alerts import AccountId, KeyId
-from store.key_owners import account_exchanges
 from store.port import Store
-from store.registry import get_key
+from store.registry import account_exchanges, get_key
 
 KeyIdPath = Annotated[KeyId, Path(description="the key's opaque id")]
 AccountIdPath = Annotated[AccountId, Path(description="the account's opaque id")]

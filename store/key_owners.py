@@ -22,9 +22,3 @@ def owners_of(connection: Connection, key_ids: Iterable[str]) -> dict[str, Owner
         select(ApiKey.key_id, ApiKey.account_id, ApiKey.exchange).where(ApiKey.key_id.in_(wanted))
     )
     return {key_id: Owner(account_id, exchange) for key_id, account_id, exchange in rows}
-
-
-def account_exchanges(connection: Connection, account_id: str) -> set[str]:
-    """The exchanges the account has keys on (none for an unknown account or one without keys)."""
-    query = select(ApiKey.exchange).where(ApiKey.account_id == account_id).distinct()
-    return set(connection.scalars(query))
