@@ -11,7 +11,7 @@ from domain.appeals import MAX_STATEMENT_LENGTH, STATEMENT_PATTERN
 from domain.detection.client import JA4_LENGTH, JA4_PATTERN, USER_AGENT_PATTERN
 from domain.keys import MAX_ALLOWED_IPS, Permission
 from domain.network import MAX_TEXT_LENGTH
-from domain.officer import OfficerId
+from domain.officer import OfficerAction, OfficerId
 from domain.stages import CaseStage
 
 SQL_INT_MAX = 2**63 - 1  # the largest INTEGER both stores (SQLite, PostgreSQL BIGINT) hold
@@ -34,6 +34,15 @@ class AccountIn(Body):
     email: str = Field(min_length=3, max_length=254)
     phone: str = Field(min_length=8, max_length=16)
     locale: Literal["ko", "en"] = "ko"
+
+
+class AccountErasedOut(Body):
+    """An erased account: its id and keys remain, its contacts are gone."""
+
+    account_id: str
+    key_ids: list[str]
+    erased_at: datetime
+    erased_now: bool  # false: it had been erased before, nothing changed
 
 
 IpEntry = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
@@ -97,6 +106,8 @@ class CaseFilter(Body):
     exchange: ExchangeId | None = None
     severity: Severity | None = None
     key_id: KeyId | None = None
+    # true: only cases with a dismiss or expire-now waiting for a second officer
+    pending_approval: bool | None = None
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=2000)
 
@@ -111,6 +122,7 @@ class CaseSummary(Body):
     severity: Severity | None
     kyc_deadline: datetime | None
     assigned_to: str | None
+    pending_approval: OfficerAction | None = None  # waiting for a second officer
     running: bool
     started_at: datetime
     closed_at: datetime | None

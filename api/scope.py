@@ -11,11 +11,12 @@ from api.auth import Principal
 from api.case_runs import CaseIdPath, parse_case_id, unknown_case
 from api.deps import Caller, StoreDep
 from api.errors import ApiError
-from domain.alerts import KeyId
+from domain.alerts import AccountId, KeyId
 from store.port import Store
-from store.registry import get_key
+from store.registry import account_exchanges, get_key
 
 KeyIdPath = Annotated[KeyId, Path(description="the key's opaque id")]
+AccountIdPath = Annotated[AccountId, Path(description="the account's opaque id")]
 
 
 def sees(caller: Principal, exchange: str) -> bool:
@@ -51,6 +52,23 @@ async def _key_in_scope(key_id: KeyIdPath, caller: Caller, store: StoreDep) -> s
     return key_id
 
 
+def unknown_account(account_id: str) -> ApiError:
+    """The answer for an account that is not registered (or not the caller's to see)."""
+    return ApiError(404, "unknown_account", f"account {account_id} is not registered")
+
+
+async def _account_in_scope(account_id: AccountIdPath, caller: Caller, store: StoreDep) -> str:
+    """A scoped caller reaches an account only if every key of it is on its exchanges
+    (an account has no exchange of its own; one without keys is no scoped caller's)."""
+    if caller.exchanges is None:
+        return account_id
+    exchanges = await store.read(lambda c: account_exchanges(c, account_id))
+    if not exchanges or not exchanges <= caller.exchanges:
+        raise unknown_account(account_id)
+    return account_id
+
+
 # Path parameters that are checked against the caller's exchanges before the route runs.
 ScopedCaseId = Annotated[str, Depends(_case_in_scope)]
 ScopedKeyId = Annotated[str, Depends(_key_in_scope)]
+ScopedAccountId = Annotated[str, Depends(_account_in_scope)]

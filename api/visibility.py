@@ -9,6 +9,7 @@ from api.cursors import Cursors
 from api.schemas import CaseFilter, CasePage, CaseSummary
 from domain.alerts import Severity
 from domain.ids import APPEAL_WORKFLOW_TYPE, WORKFLOW_ID_PREFIX, WORKFLOW_TYPE, case_id_for
+from domain.officer import OfficerAction
 from domain.search_attributes import (
     ASSIGNED_TO,
     CASE_ID,
@@ -16,11 +17,12 @@ from domain.search_attributes import (
     EXCHANGE,
     KEY_ID,
     KYC_DEADLINE,
+    PENDING_APPROVAL,
     SEVERITY,
 )
 from domain.stages import CaseStage
 
-_E = TypeVar("_E", CaseStage, Severity)
+_E = TypeVar("_E", CaseStage, Severity, OfficerAction)
 LIST_TIMEOUT = timedelta(seconds=10)
 
 
@@ -50,6 +52,10 @@ def visibility_query(case_filter: CaseFilter, exchanges: frozenset[str] | None =
         clauses.append(f'{SEVERITY.name}="{case_filter.severity.value}"')
     if case_filter.key_id is not None:
         clauses.append(f'{KEY_ID.name}="{case_filter.key_id}"')
+    if case_filter.pending_approval is not None:
+        clauses.append(
+            f"{PENDING_APPROVAL.name} IS {'NOT ' if case_filter.pending_approval else ''}NULL"
+        )
     return " AND ".join(clauses)
 
 
@@ -96,6 +102,7 @@ def _summary(execution: WorkflowExecution) -> CaseSummary:
         severity=_enum(Severity, attributes.get(SEVERITY)),
         kyc_deadline=attributes.get(KYC_DEADLINE),
         assigned_to=attributes.get(ASSIGNED_TO),
+        pending_approval=_enum(OfficerAction, attributes.get(PENDING_APPROVAL)),
         running=execution.status == WorkflowExecutionStatus.RUNNING,
         started_at=execution.start_time,
         closed_at=execution.close_time,

@@ -1,5 +1,7 @@
 """`python -m bench [--size smoke|full] [--only NAME ...]`: keycase's benchmarks.
 
+`--only codec` compares the payload codec off and on (`bench.codec`: two stacks of its own).
+
 For each store, starts the local stack as separate processes (Temporal dev server, one
 worker, the API; notices through the real SDKs to local fake providers) on free ports in a
 temporary folder and runs the scenarios in order; then prints every figure next to its
@@ -12,11 +14,11 @@ import asyncio
 import os
 import platform
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import cases, detection_stack, faults, hostile, http_paths, replicas, rings
+from bench import cases, codec, detection_stack, faults, hostile, http_paths, replicas, rings
 from bench.figures import Report, print_side_by_side
 from bench.processes import bench_stack
 from bench.stack import BenchStack
@@ -96,7 +98,7 @@ async def run(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--size", choices=SIZES, default="full")
-    parser.add_argument("--only", nargs="*", choices=SCENARIOS, default=[])
+    parser.add_argument("--only", nargs="*", choices=[*SCENARIOS, codec.NAME], default=[])
     parser.add_argument(
         "--database-url",
         default=os.environ.get("KEYCASE_BENCH_DATABASE_URL"),
@@ -112,6 +114,12 @@ def main(argv: list[str] | None = None) -> None:
     stores = {"SQLite": None}
     if args.database_url:
         stores["PostgreSQL"] = args.database_url
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    if codec.NAME in args.only:
+        _compare_codec(SIZES[args.size], stores, f"{args.size} on {machine}")
+        args.only = [name for name in args.only if name != codec.NAME]
+        if not args.only:
+            return
     reports: dict[str, Report] = {}
     for store, url in stores.items():
         print(f"=== {store} store", flush=True)
@@ -119,11 +127,22 @@ def main(argv: list[str] | None = None) -> None:
             reports[store] = asyncio.run(
                 run(SIZES[args.size], args.only, Path(tmp), url, args.codec == "on")
             )
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     title = (
         f"keycase benchmarks ({args.size}, {' and '.join(stores)}, codec {args.codec}) on {machine}"
     )
     print_side_by_side(title, reports)
+
+
+def _compare_codec(size: Size, stores: Mapping[str, str | None], where: str) -> None:
+    for store, url in stores.items():
+        print(f"=== {store} store: codec off, then on", flush=True)
+        with tempfile.TemporaryDirectory(prefix="keycase-bench-codec-") as tmp:
+            reports = asyncio.run(
+                codec.compare(
+                    size.cases, size.intake_alerts, size.intake_keys, Path(tmp), POLICY, url
+                )
+            )
+        print_side_by_side(f"payload codec off vs on ({store} store, {where})", reports)
 
 
 if __name__ == "__main__":

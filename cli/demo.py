@@ -2,7 +2,8 @@
 
 With the demo policy (`keycase up --demo`) the cases land in every stage within a
 minute: some stay in MONITORING, AWAITING_KYC or PROBATION for ten minutes so you can
-act on them in the Temporal UI, others reach CLEARED, DISMISSED, EXPIRED and RESTORED.
+act on them in the Temporal UI, others reach CLEARED, DISMISSED, EXPIRED and RESTORED;
+one officer's expire-now on a high case waits for a second officer's approval.
 """
 
 import secrets
@@ -43,7 +44,13 @@ SCENES = (
     Scene("upbit", "critical", "coordinated_activity", expect="EXPIRED after 30 s"),
     Scene("bithumb", "critical", "key_sharing", then="kyc_pass", expect="RESTORED after 30 s"),
     Scene("coinone", "low", "other", then="dismiss", expect="DISMISSED by an officer"),
-    Scene("korbit", "high", "ip_anomaly", then="expire_now", expect="EXPIRED by an officer"),
+    Scene(
+        "korbit",
+        "high",
+        "ip_anomaly",
+        then="expire_now",
+        expect="expire-now waiting for a second officer (four eyes)",
+    ),
     Scene("gopax", "medium", "spoofing", alerts=2, then="assign", expect="AWAITING_KYC"),
 )
 

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from domain import four_eyes
 from domain.case import MAX_ACTIONS_KEPT, ActionRecord, CaseState
 from domain.officer import (
     AddNoteInput,
@@ -22,6 +23,12 @@ def reject_action(
         return "a reason is required"
     if not state.stage.is_open:
         return f"the case is {state.stage.value} and takes no more actions"
+    if action is OfficerAction.APPROVE:
+        return four_eyes.reject_decision(state, command, "approve", now)
+    if action is OfficerAction.REJECT_PENDING:
+        return four_eyes.reject_decision(state, command, "reject", now)
+    if pending := four_eyes.reject_request(state, action):
+        return pending
     if action is OfficerAction.CONFIRM and state.stage is not CaseStage.MONITORING:
         return f"only a case in MONITORING can be confirmed; this one is {state.stage.value}"
     if isinstance(command, ExtendKycDeadlineInput):
@@ -46,7 +53,11 @@ def _reject_extension(state: CaseState, deadline: datetime, now: datetime) -> st
 
 
 def apply_action(
-    state: CaseState, action: OfficerAction, command: OfficerInput, now: datetime
+    state: CaseState,
+    action: OfficerAction,
+    command: OfficerInput,
+    now: datetime,
+    approved_by: str | None = None,
 ) -> tuple[CaseState, ActionRecord]:
     """Record an accepted action and its direct effect (deadline, assignee).
 
@@ -63,6 +74,7 @@ def apply_action(
         assignee=command.assignee if isinstance(command, AssignInput) else None,
         text=command.text if isinstance(command, AddNoteInput) else None,
         ring_id=command.ring_id,
+        approved_by=approved_by,
     )
     update: dict[str, object] = {
         "action_count": record.seq,

@@ -24,6 +24,7 @@ from domain.appeals import AppealInput, AppealState, AppealStatus
 from domain.case import ActionRecord, CaseState, KycRecord, NoticeRecord, StageChange
 from domain.keys import KeyStatus
 from domain.messages import DeliveryEvent
+from domain.officer import PendingApproval
 from domain.outcomes import closing_payload
 from domain.privacy import private_key_path
 
@@ -38,6 +39,11 @@ class EventType:
     NOTICE_SENT = "notice.sent"
     NOTICE_DELIVERY = "notice.delivery"
     OFFICER_ACTION = "officer.action"
+    # Four eyes (`domain.four_eyes`): each step of a request for a second officer.
+    APPROVAL_REQUESTED = "approval.requested"
+    APPROVAL_APPROVED = "approval.approved"
+    APPROVAL_REJECTED = "approval.rejected"
+    APPROVAL_LAPSED = "approval.lapsed"
     KYC_RESULT = "kyc.result"
     CASE_CLOSED = "case.closed"
     KEY_MEASURE_FAILED = "key.measure_failed"
@@ -176,6 +182,63 @@ def officer_action(state: CaseState, action: ActionRecord) -> AuditFact:
         payload,
         actor=action.actor,
     )
+
+
+def approval_requested(state: CaseState, pending: PendingApproval) -> AuditFact:
+    """An officer asked for an action that waits for a second officer."""
+    return _approval_fact(
+        state, pending, "requested", EventType.APPROVAL_REQUESTED, pending.requested_at
+    )
+
+
+def approval_decided(
+    state: CaseState,
+    pending: PendingApproval,
+    approved: bool,
+    decided_by: str,
+    reason: str,
+    at: datetime,
+) -> AuditFact:
+    """A second officer approved the pending action or rejected it."""
+    step, event_type = (
+        ("approved", EventType.APPROVAL_APPROVED)
+        if approved
+        else ("rejected", EventType.APPROVAL_REJECTED)
+    )
+    return _approval_fact(
+        state, pending, step, event_type, at, decided_by=decided_by, decision_reason=reason
+    )
+
+
+def approval_lapsed(
+    state: CaseState, pending: PendingApproval, why: str, at: datetime
+) -> AuditFact:
+    """No second officer decided in time (or the case ended first)."""
+    return _approval_fact(state, pending, "lapsed", EventType.APPROVAL_LAPSED, at, lapsed=why)
+
+
+def _approval_fact(
+    state: CaseState,
+    pending: PendingApproval,
+    step: str,
+    event_type: str,
+    at: datetime,
+    decided_by: str | None = None,
+    **more: str,
+) -> AuditFact:
+    payload = {
+        "approval": pending.number,
+        "action": pending.action.value,
+        "requested_by": pending.requested_by,
+        "reason": pending.reason,
+        "requested_at": pending.requested_at.isoformat(),
+        "lapses_at": pending.lapses_at.isoformat(),
+        **({"decided_by": decided_by} if decided_by else {}),
+        **more,
+    }
+    event_id = f"{state.case_id}:approval:{pending.number}:{step}"
+    actor = decided_by or (pending.requested_by if step == "requested" else "keycase")
+    return _fact(state, event_id, event_type, at, payload, actor=actor)
 
 
 def kyc_result(state: CaseState, result: KycRecord) -> AuditFact:

@@ -12,7 +12,7 @@ from domain.activity_io import StoreRefusal
 from domain.alerts import Alert, AlertKind, Severity
 from domain.keys import KeyStatus
 from domain.notices import Channel, DeliveryStatus, ExpiryReason, NoticeKind
-from domain.officer import OfficerAction
+from domain.officer import OfficerAction, PendingApproval
 from domain.policy import LadderPolicy
 from domain.stages import CaseStage
 
@@ -82,6 +82,7 @@ class ActionRecord(_Model):
     assignee: str | None = None
     text: str | None = None
     ring_id: str | None = None  # the ring the action was fanned out from
+    approved_by: str | None = None  # the second officer, for a four-eyes action
 
 
 class KycRecord(_Model):
@@ -128,6 +129,9 @@ class CaseState(_Model):
     key_status: KeyStatus | None = None  # as read back from the registry
     key_gateway_reason: str | None = None  # the gateway's answer for the key, read back
     assigned_to: str | None = None
+    # A dismiss or expire_now waiting for a second officer (`domain.four_eyes`).
+    pending_approval: PendingApproval | None = None
+    approvals_requested: int = 0
     alerts: AlertDigest = Field(default_factory=AlertDigest)
     notices: list[NoticeRecord] = Field(default_factory=list)
     actions: list[ActionRecord] = Field(default_factory=list)

@@ -5,12 +5,13 @@ case with the `Effects` it asks for (audit facts, at most one key measure, notic
 The workflow runs the effects; nothing here does I/O or reads a clock.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from domain import audit_events as facts
-from domain import reach, stage_rules
+from domain import four_eyes, reach, stage_rules
 from domain.actions import apply_action
 from domain.activity_io import AuditFact, ChannelOutcome, KeyMeasure, KeyStateResult, StoreRefusal
 from domain.alerts import Alert
@@ -18,7 +19,7 @@ from domain.case import CaseState
 from domain.messages import DeliveryEvent, KycResult
 from domain.notice_log import apply_delivery, complete_notice, request_notice
 from domain.notices import Channel, ExpiryReason, NoticeKind
-from domain.officer import OfficerAction, OfficerInput
+from domain.officer import OFFICER_INPUTS, OfficerAction, OfficerInput
 from domain.policy import LadderPolicy
 from domain.stages import CaseStage
 
@@ -156,11 +157,54 @@ def on_action(
     command: OfficerInput,
     policy: LadderPolicy,
     now: datetime,
+    four_eyes_rules: bool = False,
 ) -> Decision:
-    """An officer's action (already checked with `reject_action`)."""
-    state, record = apply_action(state, action, command, now)
+    """An officer's action (already checked with `reject_action`).
+
+    With four-eyes rules (runs of releases that have them) a dismiss or expire_now on a
+    case the policy names waits for a second officer instead (`domain.four_eyes`).
+    """
+    if action in (OfficerAction.APPROVE, OfficerAction.REJECT_PENDING):
+        return _decide_pending(state, action is OfficerAction.APPROVE, command, policy, now)
+    if four_eyes_rules and four_eyes.needs_second_officer(state, action, policy):
+        state = four_eyes.request(state, action, command, policy, now)
+        if state.pending_approval is None:
+            return state, NONE
+        return state, Effects(facts=(facts.approval_requested(state, state.pending_approval),))
+    return _apply(state, action, command, policy, now)
+
+
+def _decide_pending(
+    state: CaseState, approved: bool, command: OfficerInput, policy: LadderPolicy, now: datetime
+) -> Decision:
+    """A second officer's verdict on the pending action: apply it as asked, or drop it."""
+    pending = state.pending_approval
+    if pending is None:
+        return state, NONE
+    state = four_eyes.settle(state)
+    reason = command.reason.strip()
+    decided = Effects(
+        facts=(facts.approval_decided(state, pending, approved, command.actor, reason, now),)
+    )
+    if not approved:
+        return state, decided
+    asked = OFFICER_INPUTS[pending.action](actor=pending.requested_by, reason=pending.reason)
+    return _then(decided, _apply(state, pending.action, asked, policy, now, command.actor))
+
+
+def _apply(
+    state: CaseState,
+    action: OfficerAction,
+    command: OfficerInput,
+    policy: LadderPolicy,
+    now: datetime,
+    approved_by: str | None = None,
+) -> Decision:
+    state, record = apply_action(state, action, command, now, approved_by)
     effects = Effects(facts=(facts.officer_action(state, record),))
     actor, reason = record.actor, f"{action.value} by officer: {record.reason}"
+    if approved_by:
+        reason += f" (approved by {approved_by})"
     if action is OfficerAction.CONFIRM:
         return _then(effects, _escalate(state, policy, now, reason, actor))
     if action is OfficerAction.DISMISS:
@@ -172,11 +216,24 @@ def on_action(
 
 
 def on_time(state: CaseState, now: datetime, reach_rules: bool = True) -> Decision:
-    """What falls due by `now`: the quiet window, the KYC deadline, probation, reminders.
+    """What falls due by `now`: the quiet window, the KYC deadline, probation, reminders,
+    and the end of a request for a second officer (its window, or the case's ending).
 
     The deadline runs only once a provider accepted the warning (AWAITING_KYC); cases of
     older releases (`reach_rules=False`) also let it pass while the warning is in flight.
     """
+    return _then_decide(_ladder_time(state, now, reach_rules), lambda s: _lapse(s, now))
+
+
+def _lapse(state: CaseState, now: datetime) -> Decision:
+    pending, why = state.pending_approval, four_eyes.lapse_reason(state, now)
+    if pending is None or why is None:
+        return state, NONE
+    state = four_eyes.settle(state)
+    return state, Effects(facts=(facts.approval_lapsed(state, pending, why, now),))
+
+
+def _ladder_time(state: CaseState, now: datetime, reach_rules: bool) -> Decision:
     if stage_rules.is_quiet_window_over(state, now):
         return _close(state, CaseStage.CLEARED, now, "quiet monitoring window ended")
     if stage_rules.is_kyc_deadline_passed(state, now, while_warned=not reach_rules):
@@ -352,6 +409,11 @@ def _close(
             Effects(measure=MeasureRequest(measure=KeyMeasure.UNFLAG, reason=reason, actor=actor))
         )
     return state, effects
+
+
+def _then_decide(first: Decision, next_step: Callable[[CaseState], Decision]) -> Decision:
+    state, effects = first
+    return _then(effects, next_step(state))
 
 
 def _then(effects: Effects, decision: Decision) -> Decision:

@@ -28,6 +28,13 @@ class OfficerAction(StrEnum):
     EXTEND_KYC_DEADLINE = "extend_kyc_deadline"
     ASSIGN = "assign"
     ADD_NOTE = "add_note"
+    APPROVE = "approve"  # a second officer approves the pending dismiss or expire_now
+    REJECT_PENDING = "reject_pending"  # ... or rejects it
+
+
+# Irreversible decisions: on a case of a severity the policy's [four_eyes] table names,
+# the first officer's request waits for a second officer (`domain.four_eyes`).
+FOUR_EYES_ACTIONS = frozenset({OfficerAction.DISMISS, OfficerAction.EXPIRE_NOW})
 
 
 class UpdateName:
@@ -37,6 +44,8 @@ class UpdateName:
     EXTEND_KYC_DEADLINE = OfficerAction.EXTEND_KYC_DEADLINE.value
     ASSIGN = OfficerAction.ASSIGN.value
     ADD_NOTE = OfficerAction.ADD_NOTE.value
+    APPROVE = OfficerAction.APPROVE.value
+    REJECT_PENDING = OfficerAction.REJECT_PENDING.value
 
 
 class OfficerInput(BaseModel):
@@ -80,6 +89,14 @@ class AddNoteInput(OfficerInput):
     text: str = Field(max_length=2000)
 
 
+class ApproveInput(OfficerInput):
+    """A second officer approves the action waiting for approval; it is applied at once."""
+
+
+class RejectPendingInput(OfficerInput):
+    """A second officer rejects the action waiting for approval; the case goes on."""
+
+
 OFFICER_INPUTS: dict[OfficerAction, type[OfficerInput]] = {
     OfficerAction.CONFIRM: ConfirmInput,
     OfficerAction.DISMISS: DismissInput,
@@ -87,7 +104,22 @@ OFFICER_INPUTS: dict[OfficerAction, type[OfficerInput]] = {
     OfficerAction.EXTEND_KYC_DEADLINE: ExtendKycDeadlineInput,
     OfficerAction.ASSIGN: AssignInput,
     OfficerAction.ADD_NOTE: AddNoteInput,
+    OfficerAction.APPROVE: ApproveInput,
+    OfficerAction.REJECT_PENDING: RejectPendingInput,
 }
+
+
+class PendingApproval(BaseModel):
+    """An irreversible action one officer asked for, waiting for a second officer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    number: int  # 1, 2, ... within the case; part of its audit event ids
+    action: OfficerAction
+    requested_by: str
+    reason: str
+    requested_at: AwareDatetime
+    lapses_at: AwareDatetime
 
 
 class OfficerActionResult(BaseModel):
@@ -101,3 +133,5 @@ class OfficerActionResult(BaseModel):
     stage: CaseStage
     kyc_deadline: AwareDatetime | None = None
     assigned_to: str | None = None
+    # Set when the action now waits for a second officer instead of being applied.
+    pending_approval: PendingApproval | None = None

@@ -113,6 +113,31 @@ class ExchangePolicy(BaseModel):
     sender: SenderIdentity | None = None
 
 
+class FourEyesPolicy(BaseModel):
+    """Which cases need a second officer to dismiss or expire now, and how long one may take.
+
+    Absent from a policy file, high and critical cases need one: leaving the table out
+    never lets one officer alone make an irreversible decision on them.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    window: IsoDuration = timedelta(hours=24)  # a request not decided by then lapses
+    severities: tuple[Severity, ...] = (Severity.HIGH, Severity.CRITICAL)
+
+    @model_validator(mode="after")
+    def _sensible(self) -> Self:
+        if self.window <= timedelta(0):
+            raise ValueError("window must be longer than zero")
+        if len(set(self.severities)) != len(self.severities):
+            raise ValueError("severities names a severity twice")
+        return self
+
+    def applies_to(self, severity: Severity) -> bool:
+        """Whether a case of this severity needs a second officer."""
+        return severity in self.severities
+
+
 class LadderPolicy(BaseModel):
     """The whole ladder: one `SeverityPolicy` per severity, under a version name.
 
@@ -127,6 +152,7 @@ class LadderPolicy(BaseModel):
     whitelist: WhitelistPolicy = Field(default_factory=WhitelistPolicy)
     exchange: dict[ExchangeId, ExchangePolicy] = Field(default_factory=dict)
     applies_to: str | None = None
+    four_eyes: FourEyesPolicy = Field(default_factory=FourEyesPolicy)
 
     @model_validator(mode="after")
     def _complete(self) -> Self:

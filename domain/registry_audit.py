@@ -16,6 +16,7 @@ class RegistryEvent:
     KEY_REGISTERED = "key.registered"
     KEY_WHITELIST_REPLACED = "key.whitelist_replaced"
     ACCOUNT_CONTACTS_CHANGED = "account.contacts_changed"
+    ACCOUNT_ERASED = "account.erased"
 
 
 def account_subject(account_id: str) -> str:
@@ -76,4 +77,18 @@ def contacts_changed(
         actor=actor,
         occurred_at=at,
         payload={"account_id": account_id, "created": created, "fields": sorted(changed)},
+    )
+
+
+def account_erased(
+    account_id: str, key_ids: Sequence[str], cases: int, actor: str, at: datetime
+) -> AuditFact:
+    """An account's contacts were erased (once per account): its id and keys, no contacts."""
+    return AuditFact(
+        event_id=f"registry:{account_id}:erased",
+        event_type=RegistryEvent.ACCOUNT_ERASED,
+        key_id=account_subject(account_id),
+        actor=actor,
+        occurred_at=at,
+        payload={"account_id": account_id, "keys": sorted(key_ids), "closed_cases": cases},
     )

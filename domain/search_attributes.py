@@ -15,6 +15,8 @@ EXCHANGE = SearchAttributeKey.for_keyword("Exchange")
 CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
 SEVERITY = SearchAttributeKey.for_keyword("Severity")
 ASSIGNED_TO = SearchAttributeKey.for_keyword("AssignedTo")
+# The action (dismiss, expire_now) waiting for a second officer; unset once decided.
+PENDING_APPROVAL = SearchAttributeKey.for_keyword("PendingApproval")
 KYC_DEADLINE = SearchAttributeKey.for_datetime("KycDeadline")
 # On detection sweeps: `DetectorHits > 0` lists those that found any.
 DETECTOR_HITS = SearchAttributeKey.for_int("DetectorHits")
@@ -30,6 +32,7 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     CASE_STAGE,
     SEVERITY,
     ASSIGNED_TO,
+    PENDING_APPROVAL,
     KYC_DEADLINE,
     DETECTOR_HITS,
     RING_ID,

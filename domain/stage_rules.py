@@ -200,8 +200,17 @@ def next_wakeup(state: CaseState, while_warned: bool = False) -> datetime | None
     """When the case must next act on its own, if no message arrives before.
 
     While the warning is in flight only its reminders are due, not the deadline
-    (`while_warned`: as older releases did, the deadline too).
+    (`while_warned`: as older releases did, the deadline too). A request waiting for a
+    second officer lapses at its own time.
     """
+    due = _ladder_wakeup(state, while_warned)
+    pending = state.pending_approval
+    if pending is None:
+        return due
+    return pending.lapses_at if due is None else min(due, pending.lapses_at)
+
+
+def _ladder_wakeup(state: CaseState, while_warned: bool) -> datetime | None:
     if state.stage is CaseStage.MONITORING:
         return state.monitoring_until
     if state.stage in KYC_PENDING:

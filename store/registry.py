@@ -170,3 +170,9 @@ def replace_allowed_ips(
     )
     record_change(connection, key_id, now)
     return record
+
+
+def account_exchanges(connection: Connection, account_id: str) -> set[str]:
+    """The exchanges the account has keys on (none for an unknown account or one without keys)."""
+    query = select(ApiKey.exchange).where(ApiKey.account_id == account_id).distinct()
+    return set(connection.scalars(query))

@@ -43,6 +43,9 @@ LAST_TURN_WAIT = timedelta(milliseconds=50)  # see KeyCaseWorkflow._last_turn
 RELEASE_2026_12 = "2026-12-own-turn-owner-reach-store-refusals"
 # Cases learn the ring their key belongs to (the `ring` signal): RingId and the details show it.
 RING_MEMBERSHIP = "ring-membership"
+# Dismiss and expire now on a case the policy's [four_eyes] table names wait for a second
+# officer (domain.four_eyes). Runs that began before it keep one-officer rules.
+FOUR_EYES = "four-eyes"
 
 _T = TypeVar("_T")
 
@@ -70,6 +73,7 @@ class KeyCaseWorkflow(OfficerDesk):
         self._turn_timer: asyncio.Task[None] | None = None  # gives continue-as-new its own turn
         self._new_rules = True  # False in runs that began on an older release (see run)
         self._ring_rules = True  # False in runs that began before rings (see run)
+        self._four_eyes = True  # likewise, for the four-eyes release
         self._received = 0  # signals so far, to tell a fresh turn from this one
         self._alarm = Alarm()
         # A continued run inherits the search attributes the last run set.
@@ -82,6 +86,7 @@ class KeyCaseWorkflow(OfficerDesk):
         # split, a later `patched` call replays in another turn than it ran in.
         self._new_rules = workflow.patched(RELEASE_2026_12)
         self._ring_rules = workflow.patched(RING_MEMBERSHIP)
+        self._four_eyes = workflow.patched(FOUR_EYES)
         state, policy = await self._open(start)
         while True:
             state = self._decide(state, policy)
@@ -210,7 +215,9 @@ class KeyCaseWorkflow(OfficerDesk):
         if command.error:
             return state
         state = self._adopt(
-            case_reactions.on_action(state, command.action, command.command, policy, now)
+            case_reactions.on_action(
+                state, command.action, command.command, policy, now, self._four_eyes
+            )
         )
         command.result = OfficerActionResult(
             case_id=state.case_id,
@@ -219,6 +226,7 @@ class KeyCaseWorkflow(OfficerDesk):
             stage=state.stage,
             kyc_deadline=state.kyc_deadline,
             assigned_to=state.assigned_to,
+            pending_approval=state.pending_approval,
         )
         return state
 
@@ -345,6 +353,9 @@ def _take(items: list[_T]) -> list[_T]:
 
 
 def _alarm_summary(state: CaseState) -> str:
+    pending = state.pending_approval
+    if pending and pending.lapses_at == stage_rules.next_wakeup(state):
+        return f"{pending.action.value} request lapses"
     if state.stage is CaseStage.MONITORING:
         return "monitoring window ends"
     if state.stage is CaseStage.PROBATION:

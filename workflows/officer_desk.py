@@ -2,7 +2,9 @@
 
 Each update is validated before it is accepted (so a senseless action never reaches
 history), then queued for the case's single loop, which applies it between effects and
-answers with what it did.
+answers with what it did. On a serious case a dismiss or expire_now waits for a second
+officer's `approve` or `reject_pending` (`domain.four_eyes`); the validators refuse an
+officer's verdict on their own request.
 """
 
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.case import CaseState
     from domain.officer import (
         AddNoteInput,
+        ApproveInput,
         AssignInput,
         ConfirmInput,
         DismissInput,
@@ -23,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         OfficerAction,
         OfficerActionResult,
         OfficerInput,
+        RejectPendingInput,
         UpdateName,
     )
 
@@ -114,3 +118,21 @@ class OfficerDesk:
     @add_note.validator
     def _check_add_note(self, command: AddNoteInput) -> None:
         self._check(OfficerAction.ADD_NOTE, command)
+
+    @workflow.update(name=UpdateName.APPROVE)
+    async def approve(self, command: ApproveInput) -> OfficerActionResult:
+        """A second officer approves the dismiss or expire_now waiting for approval."""
+        return await self._officer(OfficerAction.APPROVE, command)
+
+    @approve.validator
+    def _check_approve(self, command: ApproveInput) -> None:
+        self._check(OfficerAction.APPROVE, command)
+
+    @workflow.update(name=UpdateName.REJECT_PENDING)
+    async def reject_pending(self, command: RejectPendingInput) -> OfficerActionResult:
+        """A second officer rejects the dismiss or expire_now waiting for approval."""
+        return await self._officer(OfficerAction.REJECT_PENDING, command)
+
+    @reject_pending.validator
+    def _check_reject_pending(self, command: RejectPendingInput) -> None:
+        self._check(OfficerAction.REJECT_PENDING, command)

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         EXCHANGE,
         KEY_ID,
         KYC_DEADLINE,
+        PENDING_APPROVAL,
         RING_ID,
         SEVERITY,
     )
@@ -37,6 +38,9 @@ def shown(state: CaseState) -> Shown:
         ASSIGNED_TO.name: state.assigned_to,
         KYC_DEADLINE.name: state.kyc_deadline,
         RING_ID.name: state.ring_id,
+        PENDING_APPROVAL.name: state.pending_approval.action.value
+        if state.pending_approval
+        else None,
     }
 
 
@@ -45,7 +49,16 @@ def changes(
 ) -> list[SearchAttributeUpdate[str] | SearchAttributeUpdate[datetime]]:
     """Updates for the attributes whose value changed (an unset for values gone)."""
     updates: list[SearchAttributeUpdate[str] | SearchAttributeUpdate[datetime]] = []
-    for key in (KEY_ID, CASE_ID, EXCHANGE, CASE_STAGE, SEVERITY, ASSIGNED_TO, RING_ID):
+    for key in (
+        KEY_ID,
+        CASE_ID,
+        EXCHANGE,
+        CASE_STAGE,
+        SEVERITY,
+        ASSIGNED_TO,
+        RING_ID,
+        PENDING_APPROVAL,
+    ):
         value = now[key.name]
         if value != before.get(key.name):
             updates.append(key.value_set(value) if isinstance(value, str) else key.value_unset())
@@ -83,6 +96,12 @@ def details(state: CaseState) -> str:
     if warning is not None and warning.completed_at is not None:
         reached = " and ".join(c.value for c in warning.reached_by) or "no channel yet"
         lines.append(f"**Warning reached the owner by** {reached}")
+    if pending := state.pending_approval:
+        lines.append(
+            f"**Waiting for a second officer**: {pending.action.value} asked by"
+            f" {pending.requested_by} — {pending.reason}; approve or reject-pending by"
+            f" {pending.lapses_at:%Y-%m-%d %H:%M} UTC, or it lapses"
+        )
     if state.stage is CaseStage.OWNER_UNREACHABLE:
         lines.append("**Waiting for an officer**: expire now (with a reason) or dismiss")
     if state.store_refusals:

@@ -62,6 +62,7 @@ class _Plan:
     text: str
     sender: ResolvedSender | None = None
     sender_name: str | None = None  # in the owner's language
+    erased: bool = False  # the account's contacts were erased (store.erasure)
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ class NoticeActivities:
     def _plans(
         self, account: AccountRecord | None, rendered: RenderedNotice, sender: ResolvedSender | None
     ) -> list[_Plan]:
+        erased = account is not None and account.erased_at is not None
         return [
             _Plan(
                 Channel.EMAIL,
@@ -165,6 +167,7 @@ class NoticeActivities:
                 rendered.email_text,
                 sender,
                 sender.name(rendered.locale) if sender else None,
+                erased,
             ),
             _Plan(
                 Channel.SMS,
@@ -173,6 +176,7 @@ class NoticeActivities:
                 None,
                 rendered.sms_text,
                 sender,
+                erased=erased,
             ),
         ]
 
@@ -312,6 +316,8 @@ def _failed(entry: OutboxEntry, error: str, now: datetime) -> _Settle:
 
 
 def _no_contact(plan: _Plan) -> str:
+    if plan.erased:
+        return f"no {plan.channel.value} contact: the account's contacts were erased"
     return f"no {plan.channel.value} contact on file"
 
 

@@ -2,14 +2,16 @@
 
 The token's name is the actor; bodies carry only the reason and the action's details.
 Whether an action makes sense now is the workflow's update validator's call; its
-refusal comes back as 409 with the validator's message.
+refusal comes back as 409 with the validator's message. A dismiss or expire-now that
+must wait for a second officer (four eyes) answers 202 with the pending request; another
+officer then approves or rejects it (`approve`, `reject-pending`).
 """
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -22,6 +24,7 @@ from api.scope import ScopedCaseId
 from domain.messages import KycResult, SignalName
 from domain.officer import (
     AddNoteInput,
+    ApproveInput,
     AssignInput,
     ConfirmInput,
     DismissInput,
@@ -29,12 +32,16 @@ from domain.officer import (
     ExtendKycDeadlineInput,
     OfficerActionResult,
     OfficerInput,
+    RejectPendingInput,
     UpdateName,
 )
 
 T = TypeVar("T")
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["case input"])
+WAITS_FOR_APPROVAL: dict[int | str, dict[str, Any]] = {
+    202: {"model": OfficerActionResult, "description": "waiting for a second officer"}
+}
 
 
 @router.post("/kyc", status_code=202, response_model=KycAccepted)
@@ -61,22 +68,56 @@ async def confirm(
     return await act_on_case(client, case_id, UpdateName.CONFIRM, command)
 
 
-@router.post("/actions/dismiss", response_model=OfficerActionResult)
+@router.post("/actions/dismiss", response_model=OfficerActionResult, responses=WAITS_FOR_APPROVAL)
 async def dismiss(
-    case_id: ScopedCaseId, body: ActionIn, caller: Officer, client: TemporalClient
+    case_id: ScopedCaseId,
+    body: ActionIn,
+    caller: Officer,
+    client: TemporalClient,
+    response: Response,
 ) -> OfficerActionResult:
-    """Close the case as a false positive; the key's flag is lifted."""
+    """Close the case as a false positive; on a serious case, once a second officer approves."""
     command = DismissInput(actor=caller.name, reason=body.reason)
-    return await act_on_case(client, case_id, UpdateName.DISMISS, command)
+    return _waits(response, await act_on_case(client, case_id, UpdateName.DISMISS, command))
 
 
-@router.post("/actions/expire-now", response_model=OfficerActionResult)
+@router.post(
+    "/actions/expire-now", response_model=OfficerActionResult, responses=WAITS_FOR_APPROVAL
+)
 async def expire_now(
+    case_id: ScopedCaseId,
+    body: ActionIn,
+    caller: Officer,
+    client: TemporalClient,
+    response: Response,
+) -> OfficerActionResult:
+    """Expire the key at once (irreversible); on a serious case, once a second officer approves."""
+    command = ExpireNowInput(actor=caller.name, reason=body.reason)
+    return _waits(response, await act_on_case(client, case_id, UpdateName.EXPIRE_NOW, command))
+
+
+@router.post("/actions/approve", response_model=OfficerActionResult)
+async def approve(
     case_id: ScopedCaseId, body: ActionIn, caller: Officer, client: TemporalClient
 ) -> OfficerActionResult:
-    """Expire the key at once (irreversible)."""
-    command = ExpireNowInput(actor=caller.name, reason=body.reason)
-    return await act_on_case(client, case_id, UpdateName.EXPIRE_NOW, command)
+    """Approve another officer's dismiss or expire-now waiting for approval; it applies now."""
+    command = ApproveInput(actor=caller.name, reason=body.reason)
+    return await act_on_case(client, case_id, UpdateName.APPROVE, command)
+
+
+@router.post("/actions/reject-pending", response_model=OfficerActionResult)
+async def reject_pending(
+    case_id: ScopedCaseId, body: ActionIn, caller: Officer, client: TemporalClient
+) -> OfficerActionResult:
+    """Reject another officer's dismiss or expire-now waiting for approval; the case goes on."""
+    command = RejectPendingInput(actor=caller.name, reason=body.reason)
+    return await act_on_case(client, case_id, UpdateName.REJECT_PENDING, command)
+
+
+def _waits(response: Response, result: OfficerActionResult) -> OfficerActionResult:
+    if result.pending_approval is not None:
+        response.status_code = 202
+    return result
 
 
 @router.post("/actions/extend-kyc-deadline", response_model=OfficerActionResult)

@@ -12,7 +12,7 @@ temporal operator namespace describe -n "$ns" >/dev/null 2>&1 \
 register() {
     temporal operator search-attribute create -n "$ns" \
         --name KeyId --name CaseId --name Exchange --name CaseStage --name Severity --name AssignedTo \
-        --name RingId --type Keyword &&
+        --name RingId --name PendingApproval --type Keyword &&
         temporal operator search-attribute create -n "$ns" --name KycDeadline --type Datetime &&
         temporal operator search-attribute create -n "$ns" --name DetectorHits --name RingSize \
             --type Int

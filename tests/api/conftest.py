@@ -34,17 +34,25 @@ TOKENS = {
     Role.AUDITOR: ("lee", "tok-auditor-0123456789"),
     Role.SUPPORT: ("help-desk", "tok-support-0123456789"),
 }
+# A second officer, for four eyes: approves or rejects what kim asked for.
+SECOND_OFFICER = ("park", "tok-officer-park-0123456789")
 # One more per role, limited to upbit: the exchange-scope matrix calls with these.
 SCOPED = {role: (f"{name}-upbit", f"{token}-upbit") for role, (name, token) in TOKENS.items()}
 TOKEN_SPEC = ",".join(
     [f"{role.value}:{name}:{token}" for role, (name, token) in TOKENS.items()]
     + [f"{role.value}:{name}:{token}:upbit" for role, (name, token) in SCOPED.items()]
+    + [f"{Role.OFFICER.value}:{SECOND_OFFICER[0]}:{SECOND_OFFICER[1]}"]
 )
 
 
 def auth(role: Role) -> dict[str, str]:
     """The Authorization header of the test token with `role`."""
     return {"Authorization": f"Bearer {TOKENS[role][1]}"}
+
+
+def second_officer() -> dict[str, str]:
+    """The Authorization header of the second officer's token (park)."""
+    return {"Authorization": f"Bearer {SECOND_OFFICER[1]}"}
 
 
 def upbit_only(role: Role) -> dict[str, str]:

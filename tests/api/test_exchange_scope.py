@@ -39,6 +39,8 @@ CALLS = [
     Call("POST", "/v1/cases/{case}/actions/confirm", {"reason": "seen"}, Role.OFFICER),
     Call("POST", "/v1/cases/{case}/actions/dismiss", {"reason": "fine"}, Role.OFFICER),
     Call("POST", "/v1/cases/{case}/actions/expire-now", {"reason": "bad"}, Role.OFFICER),
+    Call("POST", "/v1/cases/{case}/actions/approve", {"reason": "ok"}, Role.OFFICER),
+    Call("POST", "/v1/cases/{case}/actions/reject-pending", {"reason": "no"}, Role.OFFICER),
     Call(
         "POST", "/v1/cases/{case}/actions/assign", {"reason": "r", "assignee": "kim"}, Role.OFFICER
     ),

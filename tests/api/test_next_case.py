@@ -22,12 +22,14 @@ from domain.audit_events import EventType
 from domain.notices import NoticeKind
 from tests.api.conftest import POLICY, auth
 from tests.api.support import alert_for, get_case, raise_alert, register_key, wait_for_stage
-from tests.workflows.conftest import CaseHarness, case_worker, end_cases
+from tests.workflows.conftest import CaseHarness, case_worker, end_cases, one_officer
 
 
 @pytest_asyncio.fixture
 async def harness(dev_env: WorkflowEnvironment) -> AsyncIterator[CaseHarness]:
-    harness = CaseHarness(dev_env, f"keycase-next-{uuid.uuid4().hex[:8]}", read_policy_file(POLICY))
+    # One officer dismisses the high case here; four eyes has its own tests.
+    policy = one_officer(read_policy_file(POLICY))
+    harness = CaseHarness(dev_env, f"keycase-next-{uuid.uuid4().hex[:8]}", policy)
     harness.notices.held.add(NoticeKind.WARNING)
     async with case_worker(harness):
         yield harness

@@ -25,6 +25,7 @@ A, S, OF, K, G, U, SU = (
 READERS = {OF, U}
 ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("POST", "/v1/accounts"): {A},
+    ("POST", "/v1/accounts/{account_id}/erase"): {A},
     ("POST", "/v1/keys"): {A},
     ("GET", "/v1/keys/{key_id}"): READERS,
     ("PUT", "/v1/keys/{key_id}/allowed-ips"): {A},
@@ -40,6 +41,8 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("POST", "/v1/cases/{case_id}/actions/confirm"): {OF},
     ("POST", "/v1/cases/{case_id}/actions/dismiss"): {OF},
     ("POST", "/v1/cases/{case_id}/actions/expire-now"): {OF},
+    ("POST", "/v1/cases/{case_id}/actions/approve"): {OF},
+    ("POST", "/v1/cases/{case_id}/actions/reject-pending"): {OF},
     ("POST", "/v1/cases/{case_id}/actions/extend-kyc-deadline"): {OF},
     ("POST", "/v1/cases/{case_id}/actions/assign"): {OF},
     ("POST", "/v1/cases/{case_id}/actions/note"): {OF},

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.__main__ import SCENARIOS, SIZES, run
+from bench import codec
+from bench.__main__ import POLICY, SCENARIOS, SIZES, run
 
 pytestmark = pytest.mark.e2e
 
@@ -58,3 +59,17 @@ async def test_the_codec_comparison_runs_with_encryption_off(tmp_path: Path) -> 
     checks = {(f.scenario, f.name): f for f in report.figures}
     assert checks[("case cost", "cases ending EXPIRED")].ok
     assert {f.scenario for f in report.figures} == {"case cost", "alert intake"}
+
+
+async def test_the_codec_comparison_reports_both_runs_and_their_ratio(tmp_path: Path) -> None:
+    reports = await codec.compare(3, 20, 4, tmp_path, POLICY)
+
+    assert list(reports) == ["codec off", "codec on", "on / off"]
+    for label in ("codec off", "codec on"):
+        checks = {f.name: f for f in reports[label].figures}
+        assert checks["cases ending EXPIRED"].ok is True
+        assert checks["worker CPU per expiry case"].value > 0
+    ratios = {f.name: f.value for f in reports["on / off"].figures}
+    # CPU is counted in clock ticks: a figure of 0 at this size has no ratio.
+    assert {"expiry cases per second", "POST /v1/alerts per second"} <= set(ratios)
+    assert all(value > 0 for value in ratios.values())

@@ -22,7 +22,7 @@ from domain.alerts import Alert, AlertKind, Severity
 from domain.case import CaseState, KeyCaseInput, case_summary
 from domain.ids import case_workflow_id
 from domain.messages import SignalName
-from domain.policy import LadderPolicy
+from domain.policy import FourEyesPolicy, LadderPolicy
 from tests.temporal import time_skipping_server
 from tests.workflows.fakes import FakeNotices, FakeStore
 from workflows.key_case import KeyCaseWorkflow
@@ -200,9 +200,29 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
+def one_officer(policy: LadderPolicy) -> LadderPolicy:
+    """The policy with no four eyes: one officer's dismiss or expire-now applies at once."""
+    return policy.model_copy(update={"four_eyes": FourEyesPolicy(severities=())})
+
+
 @pytest_asyncio.fixture
 async def harness(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[CaseHarness]:
-    """A worker on a fresh task queue with the shipped default policy."""
+    """A worker on a fresh task queue with the shipped ladder, one officer deciding.
+
+    These tests follow the ladder, whose officer steps one officer takes; four eyes, as
+    shipped, has its own tests (`test_four_eyes.py`, fixture `shipped_harness`).
+    """
+    harness = CaseHarness(
+        time_skipping_env, f"keycase-test-{uuid.uuid4().hex}", one_officer(read_policy_file(None))
+    )
+    async with case_worker(harness):
+        yield harness
+        await end_cases(harness)
+
+
+@pytest_asyncio.fixture
+async def shipped_harness(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[CaseHarness]:
+    """A worker with the shipped default policy as it is, four eyes included."""
     harness = CaseHarness(
         time_skipping_env, f"keycase-test-{uuid.uuid4().hex}", read_policy_file(None)
     )

@@ -27,6 +27,7 @@ from domain.messages import DeliveryEvent, KycResult, SignalName
 from domain.notices import Channel, DeliveryStatus, NoticeKind
 from domain.officer import (
     AddNoteInput,
+    ApproveInput,
     AssignInput,
     ConfirmInput,
     DismissInput,
@@ -39,7 +40,7 @@ from domain.officer import (
 from domain.rings.ring import RingMembership
 from domain.stages import CaseStage
 from tests.temporal import time_skipping_server
-from tests.workflows.conftest import CaseHarness, Handle, case_worker
+from tests.workflows.conftest import CaseHarness, Handle, case_worker, one_officer
 
 HISTORIES = Path(__file__).parent / "histories"
 LONG_RUN_ALERTS = 2100  # more signals than the run's event budget: it continues as new
@@ -229,6 +230,14 @@ async def ring_member(harness: CaseHarness) -> Handle:
     return handle
 
 
+async def four_eyes(harness: CaseHarness) -> Handle:
+    """An officer's expire-now on a high case waits; a second officer approves it."""
+    handle = await _awaiting_kyc(harness)
+    await _act(handle, OfficerAction.EXPIRE_NOW, ExpireNowInput(actor="kim", reason="lending"))
+    await _act(handle, OfficerAction.APPROVE, ApproveInput(actor="lee", reason="agreed"))
+    return handle
+
+
 PATHS: dict[str, Path_] = {
     "kyc_failed_expiry": kyc_failed_expiry,
     "restore": restore,
@@ -248,7 +257,11 @@ PATHS: dict[str, Path_] = {
     "store_refused": store_refused,
     # since ring-membership (recorded with --prefix r2026_12_rings_)
     "ring_member": ring_member,
+    # since four eyes (recorded with --prefix r2026_12c_)
+    "four_eyes": four_eyes,
 }
+# Paths recorded with the shipped policy as it is (four eyes on high and critical cases).
+FOUR_EYES_PATHS = {"four_eyes"}
 
 
 # Paths of older releases that no longer end by themselves (the owner was never reached:
@@ -277,7 +290,9 @@ async def record(name: str, prefix: str) -> None:
         print(f"{prefix}{name}: already recorded, left alone")
         return
     async with time_skipping_server() as env:
-        harness = CaseHarness(env, f"keycase-record-{uuid.uuid4().hex}", read_policy_file(None))
+        shipped = read_policy_file(None)  # the other paths' officers decide alone
+        policy = shipped if name in FOUR_EYES_PATHS else one_officer(shipped)
+        harness = CaseHarness(env, f"keycase-record-{uuid.uuid4().hex}", policy)
         async with case_worker(harness):
             handle = await PATHS[name](harness)
             await handle.result()

@@ -14,7 +14,7 @@ from temporalio.worker import (
 )
 
 from activities.policy import PolicyActivities, read_policy_file
-from tests.workflows.conftest import CaseHarness
+from tests.workflows.conftest import CaseHarness, one_officer
 from workflows.key_case import KeyCaseWorkflow
 
 SLOW_SIGNAL_SECONDS = 0.4  # far past the last turn's 50 ms, far below the deadlock detector
@@ -45,7 +45,7 @@ class _SlowSignalsInterceptor(Interceptor):
 
 def slow_harness(env: WorkflowEnvironment) -> CaseHarness:
     """A harness on a task queue of its own, for `slow_worker`."""
-    return CaseHarness(env, f"keycase-slow-{uuid.uuid4().hex}", read_policy_file(None))
+    return CaseHarness(env, f"keycase-slow-{uuid.uuid4().hex}", one_officer(read_policy_file(None)))
 
 
 def slow_worker(harness: CaseHarness) -> Worker:

@@ -6,14 +6,14 @@ from domain.alerts import Severity
 from domain.stages import CaseStage
 from tests.workflows.conftest import CaseHarness
 
-# Start 5 + first task's commands 9 (two patch markers, the release's and ring-membership's,
-# each with the server's TemporalChangeVersion search attribute that comes with it, policy
-# marker, key-flag marker carrying the facts, search attributes, warning scheduled, reminder
-# timer) + warning sent 7
+# Start 5 + first task's commands 11 (three patch markers, the 2026-12 release's,
+# ring-membership's and four eyes', each with the TemporalChangeVersion search attribute
+# that comes with it — see test below for how many upserts —, policy marker, key-flag marker
+# carrying the facts, search attributes, warning scheduled, reminder timer) + warning sent 7
 # (activity started and completed, task, stage marker, search attributes) + two reminders 11
 # each (timer, task, notice, next timer, notice done, task) + deadline 7 (timer, task, expire
 # marker, search attributes, expiry notice) + expiry sent 6 (notice done, task, completion)
-# = 56. Each notice records its own outcome fact, so a sent notice adds no marker; and the
+# = 58. Each notice records its own outcome fact, so a sent notice adds no marker; and the
 # run ends in the turn after the expiry notice, which runs no local activity.
 MAX_EVENTS_STANDARD_EXPIRY = 56
 MAX_TASKS_STANDARD_EXPIRY = 8
