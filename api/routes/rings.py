@@ -104,6 +104,22 @@ async def expire_now(
     return await _act(client, ring, OfficerAction.EXPIRE_NOW, caller.name, body)
 
 
+@router.post("/{ring_id}/actions/approve", response_model=RingActionResult)
+async def approve(
+    caller: Officer, ring: ScopedRing, body: ActionIn, client: TemporalClient
+) -> RingActionResult:
+    """Approve, on every member case, the dismiss or expire-now another officer asked for."""
+    return await _act(client, ring, OfficerAction.APPROVE, caller.name, body)
+
+
+@router.post("/{ring_id}/actions/reject-pending", response_model=RingActionResult)
+async def reject_pending(
+    caller: Officer, ring: ScopedRing, body: ActionIn, client: TemporalClient
+) -> RingActionResult:
+    """Reject, on every member case, the dismiss or expire-now another officer asked for."""
+    return await _act(client, ring, OfficerAction.REJECT_PENDING, caller.name, body)
+
+
 @router.post("/{ring_id}/actions/assign", response_model=RingActionResult)
 async def assign(
     caller: Officer, ring: ScopedRing, body: AssignIn, client: TemporalClient

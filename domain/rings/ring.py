@@ -31,6 +31,9 @@ RING_ACTIONS = (
     OfficerAction.EXPIRE_NOW,
     OfficerAction.ASSIGN,
     OfficerAction.ADD_NOTE,
+    # Four eyes: a second officer approves or rejects what the first asked of every member.
+    OfficerAction.APPROVE,
+    OfficerAction.REJECT_PENDING,
 )
 # Actions a key joining later inherits: the ring's standing decision.
 STANDING = (OfficerAction.CONFIRM, OfficerAction.DISMISS, OfficerAction.EXPIRE_NOW)

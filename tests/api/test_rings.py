@@ -1,13 +1,14 @@
 """Rings over the API: related keys validated at intake, rings listed newest first and paged,
 one ring read with its reasons, the exchange scope respected, bad ids answered 404."""
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 
 from api.auth import Role
-from tests.api.conftest import auth, upbit_only
+from tests.api.conftest import auth, second_officer, upbit_only
 from tests.api.support import Key, alert_for, raise_alert, register_key
 
 
@@ -115,6 +116,54 @@ async def test_a_ring_note_reaches_every_member_case_and_says_so(http: httpx.Asy
     for member in answer["members"]:
         case = await http.get(f"/v1/cases/{member['case_id']}", headers=auth(Role.OFFICER))
         assert case.json()["actions"][-1]["ring_id"] == ring["ring_id"]
+
+
+async def _member_cases(http: httpx.AsyncClient, ring_id: str, members: int) -> list[str]:
+    """The ring's member cases, once each member key has one (the ring raises them all)."""
+    for _ in range(200):
+        ring = (await http.get(f"/v1/rings/{ring_id}", headers=auth(Role.OFFICER))).json()
+        cases = [k["case_id"] for m in ring["members"] for k in m["keys"] if k.get("case_id")]
+        if len(cases) == members:
+            return cases
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"ring {ring_id} has cases {cases}, not {members}")
+
+
+async def _stage(http: httpx.AsyncClient, case_id: str, wanted: str) -> str:
+    for _ in range(200):
+        stage: str = (await http.get(f"/v1/cases/{case_id}", headers=auth(Role.OFFICER))).json()[
+            "stage"
+        ]
+        if stage == wanted:
+            break
+        await asyncio.sleep(0.1)
+    return stage
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_ring_expire_now_waits_for_a_second_officer_then_expires_every_member(
+    http: httpx.AsyncClient,
+) -> None:
+    """A ring of three raises its cases to high: each member's expire-now needs four eyes."""
+    keys, ring = await _ring_of(http, "bithumb")
+    for key in keys[1:]:  # each member's own alert opens its case, linked to the first key
+        await raise_alert(http, _linking(key, keys[:1]))
+    path = f"/v1/rings/{ring['ring_id']}/actions"
+    cases = await _member_cases(http, ring["ring_id"], 3)
+
+    asked = await http.post(
+        f"{path}/expire-now", json={"reason": "one borrower"}, headers=auth(Role.OFFICER)
+    )
+    own = await http.post(f"{path}/approve", json={"reason": "mine"}, headers=auth(Role.OFFICER))
+    approved = await http.post(
+        f"{path}/approve", json={"reason": "agreed"}, headers=second_officer()
+    )
+
+    assert asked.status_code == 200, asked.text
+    assert all(m["result"]["pending_approval"] for m in asked.json()["members"])
+    assert own.json()["applied"] == 0 and {m["status"] for m in own.json()["members"]} == {409}
+    assert approved.json()["applied"] == 3, approved.text
+    assert [await _stage(http, case_id, "EXPIRED") for case_id in cases] == ["EXPIRED"] * 3
 
 
 @pytest.mark.parametrize("ring_id", ["ring-00000000000000000000", "nonsense", "ring-ZZ"])

@@ -55,6 +55,8 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("POST", "/v1/rings/{ring_id}/actions/confirm"): {OF},
     ("POST", "/v1/rings/{ring_id}/actions/dismiss"): {OF},
     ("POST", "/v1/rings/{ring_id}/actions/expire-now"): {OF},
+    ("POST", "/v1/rings/{ring_id}/actions/approve"): {OF},
+    ("POST", "/v1/rings/{ring_id}/actions/reject-pending"): {OF},
     ("POST", "/v1/rings/{ring_id}/actions/assign"): {OF},
     ("POST", "/v1/rings/{ring_id}/actions/note"): {OF},
     ("GET", "/v1/audit/verify"): {U},
