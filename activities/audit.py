@@ -6,7 +6,7 @@ from temporalio.exceptions import ApplicationError
 from activities.store_access import StoreActivities
 from domain.activity_io import ActivityName, RecordCaseFactsInput, RecordCaseFactsResult
 from domain.audit_events import refused_by_the_log
-from store.audit_chain import ForbiddenPayload
+from store.audit import ForbiddenPayload
 
 
 class AuditActivities(StoreActivities):

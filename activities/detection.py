@@ -34,8 +34,8 @@ from domain.detection.sweep import (
     FinishResult,
 )
 from store.access import owners_of
+from store.detection import Span, count_new_rows, finish_span, pending_span, prune_access_log
 from store.port import Store
-from store.sweep_state import Span, count_new_rows, finish_span, pending_span, prune_access_log
 
 
 class AlertRaiser:

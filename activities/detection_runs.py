@@ -21,7 +21,7 @@ from domain.detection.policy import (
 )
 from domain.detection.windows import windows_touching
 from domain.gateway import GatewayReason
-from store.tally_reads import key_origin_tallies, key_tallies, origin_tallies
+from store.detection import key_origin_tallies, key_tallies, origin_tallies
 
 CHUNK_WINDOWS = 96  # windows per query: two days of 30-minute windows
 

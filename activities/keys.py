@@ -6,9 +6,8 @@ from temporalio.exceptions import ApplicationError
 from activities.store_access import StoreActivities
 from domain.activity_io import ActivityName, ApplyKeyMeasureInput, KeyStateResult
 from domain.audit_events import expiry_read_back, refused_by_the_log
-from store.audit_chain import ForbiddenPayload
-from store.measures import apply_measure, key_state
-from store.registry import UnknownKey
+from store.audit import ForbiddenPayload
+from store.registry import UnknownKey, apply_measure, key_state
 
 
 class KeyActivities(StoreActivities):

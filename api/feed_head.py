@@ -9,8 +9,8 @@ import asyncio
 import logging
 from contextlib import suppress
 
-from store.key_changes import feed_head
 from store.port import Store
+from store.registry import feed_head
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.05  # a change reaches a waiting gateway within this, plus its round trip

@@ -37,8 +37,8 @@ from domain.ids import WORKFLOW_TYPE, case_id_for, case_workflow_id
 from domain.intake import KeyOwner, refusal
 from domain.messages import SignalName
 from store.intake import AlertIntake, IntakeRecord
-from store.measures import apply_measure
 from store.port import Store
+from store.registry import apply_measure
 
 log = logging.getLogger(__name__)
 

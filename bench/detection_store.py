@@ -28,10 +28,9 @@ from bench.figures import Report
 from bench.traffic import load_rows, population, register_population, rows
 from domain.detection.policy import DETECTOR_NAMES, DetectionPolicy
 from domain.detection.windows import EPOCH
-from store.access_tallies import KeyTallyRow, OriginTallyRow
+from store.detection import KeyTallyRow, OriginTallyRow, count_new_rows, finish_span, pending_span
 from store.migrate import sync_url, upgrade
 from store.models import AccessLogEntry
-from store.sweep_state import count_new_rows, finish_span, pending_span
 from tests.store.databases import drop_postgres_schema, postgres_schema
 
 T = TypeVar("T")

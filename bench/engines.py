@@ -5,7 +5,7 @@ import time
 
 from sqlalchemy import Engine, func, select
 
-from store.access_tallies import tally_queries
+from store.detection import tally_queries
 from store.models import AccessLogEntry
 
 

@@ -101,8 +101,8 @@ async def run_backtest(
 ) -> Backtest:
     """Count what the sweeps have not, then every enabled detector over [first, last]."""
     from activities.detection_runs import chunks, detect, windows_of
+    from store.detection import count_new_rows
     from store.engine import open_store
-    from store.sweep_state import count_new_rows
 
     store = open_store(database_url)
     result = Backtest()

@@ -80,8 +80,8 @@ def dry_run(
 async def _histories(
     database_url: str, opened_since: datetime, exchange: str | None, quiet: bool
 ) -> list[CaseHistory]:
-    from store.case_histories import case_histories, count_cases
     from store.engine import open_store
+    from store.reports import case_histories, count_cases
 
     store = open_store(database_url)
     try:

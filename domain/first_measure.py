@@ -4,7 +4,7 @@ Heightened monitoring is what the regulator asks to come first and fast. A case'
 turn waits for a worker behind every other case's timers and notices, so intake applies
 the measure itself, in the transaction that settles the alert, keyed by the same event id
 the case's own turn uses (`measure_event_id`): the turn then finds it applied and only
-adds its facts (store.measures.apply_measure is idempotent by event id).
+adds its facts (store.registry.apply_measure is idempotent by event id).
 """
 
 from datetime import datetime

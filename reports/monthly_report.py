@@ -26,9 +26,8 @@ from domain.reports.monthly import (
 from domain.reports.wording import LANGS
 from reports.formats import RenderedReport, ReportFormat
 from reports.monthly_render import render_monthly_csv, render_monthly_html, render_monthly_pdf
-from store.monthly import month_events, month_key_changes, month_notices
 from store.port import Store
-from store.reports import chain_proof
+from store.reports import chain_proof, month_events, month_key_changes, month_notices
 
 MonthData = tuple[list[CaseSummary], list[NoticeOutcome], list[tuple[str, str]]]
 REPORTS_DIR = "reports"

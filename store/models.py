@@ -93,7 +93,7 @@ class Account(Base):
     locale: Mapped[str] = mapped_column(String(2), default="ko")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # Set once the contacts were erased (store.erasure): e-mail and phone are empty since.
+    # Set once the contacts were erased (store.accounts): e-mail and phone are empty since.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

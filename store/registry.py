@@ -1,4 +1,6 @@
-"""The key registry: register keys, read them, replace their whitelists.
+"""The key registry: keys, the measures cases apply to them, the gateways' change feed.
+
+Register keys, read them, replace their whitelists:
 
     record = await store.write(lambda c: register_key(c, key_id=..., account_id=...,
                                exchange="upbit", permissions=["read"], allowed_ips=[...]))
@@ -7,28 +9,52 @@
 
 The rules (what a registration must hold, when it conflicts) are `domain.registry`'s;
 whitelists are normalised by `domain.network.normalise_whitelist`.
+
+Measures a case applies to a key: the status change and its audit facts in one transaction.
+
+    changed = await store.write(lambda c: apply_measure(c, measure_input, now))
+    state = await store.read(lambda c: key_state(c, key_id, changed, now))   # read back
+
+Each measure is keyed by its `event_id`: once that row is in the audit log the measure has
+been applied, so running it again changes nothing and writes nothing new. The rule (which
+status follows) is `domain.registry.status_after`; the facts are `domain.audit_events`'.
+
+The gateways' change feed: every change of a key's gateway view, in commit order.
+
+    seq = record_change(connection, key_id, now)        # in the transaction that changed it
+    rows = await store.read(lambda c: changes_since(c, cursor, limit))  # KeyChangeRows
+    head = await store.read(feed_head)                  # the last seq committed, 0 if none
+
+Changes take the feed's lock (on PostgreSQL an advisory lock held to commit; SQLite's write
+lock is the store's) and number themselves last + 1, so commits land in `seq` order: a
+reader that has seen n has seen every change up to n, and a cursor never skips one.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
-from sqlalchemy import Connection, Row, Select, insert, select, update
+from sqlalchemy import Connection, Row, Select, func, insert, select, text, update
 
+from domain.activity_io import ApplyKeyMeasureInput, KeyStateResult
+from domain.audit_events import key_status
+from domain.gateway import KeyView, standing
 from domain.keys import KeyStatus, Permission
 from domain.network import WIDEST_PREFIX, normalise_whitelist
 from domain.registry import (
     check_registration,
     check_reregistration,
     check_whitelist_change,
+    status_after,
     usable_permissions,
 )
 from domain.registry_audit import key_registered, whitelist_replaced
+from store.access import key_view
 from store.accounts import get_account
-from store.audit import append_facts
-from store.key_changes import record_change
-from store.models import ApiKey
+from store.audit import append_facts, recorded_event_ids
+from store.models import ApiKey, KeyChange
 
 
 class UnknownKey(LookupError):
@@ -176,3 +202,117 @@ def account_exchanges(connection: Connection, account_id: str) -> set[str]:
     """The exchanges the account has keys on (none for an unknown account or one without keys)."""
     query = select(ApiKey.exchange).where(ApiKey.account_id == account_id).distinct()
     return set(connection.scalars(query))
+
+
+def apply_measure(connection: Connection, request: ApplyKeyMeasureInput, now: datetime) -> bool:
+    """Change the key's status, write the request's facts and the change; True if it changed."""
+    # FOR UPDATE on PostgreSQL: concurrent attempts of one measure queue on the key's row.
+    status = connection.scalar(
+        select(ApiKey.status).where(ApiKey.key_id == request.key_id).with_for_update()
+    )
+    if status is None:
+        raise UnknownKey(f"key {request.key_id} is not registered")
+    if recorded_event_ids(connection, [request.event_id]):
+        append_facts(connection, request.facts, now)  # in case they came without the change
+        return False
+    before = KeyStatus(status)
+    after = status_after(before, request.measure)
+    changed = after is not before
+    if changed:
+        expired = {"expired_at": request.occurred_at} if after is KeyStatus.EXPIRED else {}
+        connection.execute(
+            update(ApiKey)
+            .where(ApiKey.key_id == request.key_id)
+            .values(status=after.value, updated_at=now, **expired)
+        )
+        record_change(connection, request.key_id, now)
+    append_facts(connection, [*request.facts, key_status(request, before, after)], now)
+    return changed
+
+
+def key_state(connection: Connection, key_id: str, changed: bool, now: datetime) -> KeyStateResult:
+    """What the registry and the gateway say about the key now, read from the database."""
+    key = get_key(connection, key_id)
+    if key is None:
+        raise UnknownKey(f"key {key_id} is not registered")
+    view = KeyView(
+        key_id=key_id,
+        account_id=key.account_id,
+        status=key.status,
+        permissions=tuple(key.permissions),
+        allowed_ips=tuple(key.allowed_ips),
+        expires_at=key.expires_at,
+        exchange=key.exchange,
+    )
+    return KeyStateResult(
+        key_id=key_id,
+        status=key.status,
+        permissions=key.usable_permissions,
+        allowed_ips=key.allowed_ips,
+        expired_at=key.expired_at,
+        gateway_reason=standing(view, now).value,
+        changed=changed,
+    )
+
+
+# "keyfeed" in ASCII, as a bigint: one advisory lock for the one feed.
+FEED_LOCK_ID = 0x6B6579666565
+_HEAD = select(func.max(KeyChange.seq))
+_CHANGES = select(*KeyChange.__table__.c)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyChangeRow:
+    """One change: its place in the feed, when, and the key's gateway view after it."""
+
+    seq: int
+    changed_at: datetime
+    view: KeyView
+
+
+def record_change(connection: Connection, key_id: str, now: datetime) -> int:
+    """Append the key's gateway view as it is now in this transaction; returns its seq."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": FEED_LOCK_ID})
+    view = key_view(connection, key_id)
+    if view is None:
+        raise LookupError(f"key {key_id} is not registered")
+    seq = (connection.scalar(_HEAD) or 0) + 1
+    connection.execute(
+        insert(KeyChange).values(
+            seq=seq,
+            key_id=key_id,
+            account_id=view.account_id,
+            exchange=view.exchange,
+            status=view.status.value,
+            permissions=[p.value for p in view.permissions],
+            allowed_ips=list(view.allowed_ips),
+            expires_at=view.expires_at,
+            changed_at=now,
+        )
+    )
+    return seq
+
+
+def changes_since(connection: Connection, since: int, limit: int = 1000) -> list[KeyChangeRow]:
+    """The changes after `since`, oldest first, at most `limit`."""
+    query = _CHANGES.where(KeyChange.seq > since).order_by(KeyChange.seq).limit(limit)
+    return [_row(change) for change in connection.execute(query)]
+
+
+def feed_head(connection: Connection) -> int:
+    """The last seq committed; 0 for an empty feed."""
+    return connection.scalar(_HEAD) or 0
+
+
+def _row(change: Row[Any]) -> KeyChangeRow:
+    view = KeyView(
+        key_id=change.key_id,
+        account_id=change.account_id,
+        status=KeyStatus(change.status),
+        permissions=tuple(Permission(p) for p in change.permissions),
+        allowed_ips=tuple(change.allowed_ips),
+        expires_at=change.expires_at,
+        exchange=change.exchange,
+    )
+    return KeyChangeRow(change.seq, change.changed_at, view)

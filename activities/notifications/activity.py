@@ -62,7 +62,7 @@ class _Plan:
     text: str
     sender: ResolvedSender | None = None
     sender_name: str | None = None  # in the owner's language
-    erased: bool = False  # the account's contacts were erased (store.erasure)
+    erased: bool = False  # the account's contacts were erased (store.accounts)
 
 
 @dataclass(frozen=True)

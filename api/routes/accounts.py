@@ -9,8 +9,13 @@ from api.errors import ApiError
 from api.schemas import AccountErasedOut, AccountIn
 from api.scope import ScopedAccountId, unknown_account
 from domain.contacts import InvalidContact
-from store.accounts import AccountErased, AccountRecord, upsert_account
-from store.erasure import CasesStillOpen, erase_account
+from store.accounts import (
+    AccountErased,
+    AccountRecord,
+    CasesStillOpen,
+    erase_account,
+    upsert_account,
+)
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 

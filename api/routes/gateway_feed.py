@@ -18,7 +18,7 @@ from api.feed_schemas import (
 )
 from observability.metrics import GATEWAY_DECISIONS
 from store.access import record_report
-from store.key_changes import KeyChangeRow, changes_since, feed_head
+from store.registry import KeyChangeRow, changes_since, feed_head
 
 router = APIRouter(tags=["gateway"])
 

@@ -7,9 +7,9 @@ from sqlalchemy import Connection, func, select
 from activities.detection_runs import chunks, detect, windows_of
 from domain.detection.hits import Hit
 from domain.detection.policy import DETECTOR_NAMES, DetectionPolicy
+from store.detection import Counted, count_new_rows, finish_span, pending_span, prune_access_log
 from store.models import AccessLogEntry
 from store.port import Store
-from store.sweep_state import Counted, count_new_rows, finish_span, pending_span, prune_access_log
 from tests.detection.loading import register, replay_requests
 from tests.detection.patterns import labelled_patterns
 

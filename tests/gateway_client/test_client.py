@@ -14,9 +14,8 @@ from domain.gateway import GatewayReason, KeyView
 from domain.keys import Permission
 from keycase_gateway import GatewayClient
 from store.access import access_entries, key_view
-from store.measures import apply_measure
 from store.port import Store
-from store.registry import replace_allowed_ips
+from store.registry import apply_measure, replace_allowed_ips
 from tests.api.conftest import TOKENS, auth
 from tests.gateway_client.conftest import base_url, serving
 from tests.store.factories import T0, add_key

@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from store.audit_chain import row_hash
+from store.audit import row_hash
 from store.port import Store
 
 

@@ -16,8 +16,7 @@ from store.anchors import (
     stored_anchors,
     verify_anchored,
 )
-from store.audit import append_facts
-from store.audit_chain import GENESIS, canonical_json
+from store.audit import GENESIS, append_facts, canonical_json
 from store.models import AuditEntry
 from store.port import Store
 from tests.store import tamper

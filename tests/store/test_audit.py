@@ -7,8 +7,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from domain.activity_io import AuditFact
-from store.audit import append_facts, audit_rows, verify
-from store.audit_chain import GENESIS, ForbiddenPayload
+from store.audit import GENESIS, ForbiddenPayload, append_facts, audit_rows, verify
 from store.models import AuditEntry
 from store.port import Store
 from tests.store.factories import T0, fact

@@ -6,8 +6,8 @@ from domain.policy import parse_policy
 from domain.policy_replay import compare
 from domain.stages import CaseStage
 from store.audit import append_facts
-from store.case_histories import case_histories, count_cases
 from store.port import Store
+from store.reports import case_histories, count_cases
 from tests.store.seeded_cases import (
     DAY,
     LAXER_TEXT,

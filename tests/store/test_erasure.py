@@ -10,9 +10,8 @@ from sqlalchemy import Connection, MetaData, insert, select
 
 from domain.audit_events import EventType
 from domain.registry_audit import RegistryEvent, account_subject
-from store.accounts import AccountErased, get_account, upsert_account
+from store.accounts import AccountErased, CasesStillOpen, erase_account, get_account, upsert_account
 from store.audit import append_facts, audit_rows, verify
-from store.erasure import CasesStillOpen, erase_account
 from store.intake import AlertIntake
 from store.models import ApiKey
 from store.outbox import OutboxRow

@@ -7,9 +7,8 @@ import pytest
 from domain.activity_io import ApplyKeyMeasureInput, KeyMeasure
 from domain.keys import KeyStatus, Permission
 from store.audit import audit_rows
-from store.measures import apply_measure, key_state
 from store.port import Store
-from store.registry import UnknownKey
+from store.registry import UnknownKey, apply_measure, key_state
 from tests.store.factories import T0, add_key, fact
 
 CASE = "key-1.run-1"

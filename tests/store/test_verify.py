@@ -6,8 +6,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import Connection, select, update
 
-from store.audit import AuditVerification, append_facts, verify
-from store.audit_chain import canonical_json
+from store.audit import AuditVerification, append_facts, canonical_json, verify
 from store.models import AuditEntry
 from store.port import Store
 from tests.store import tamper
