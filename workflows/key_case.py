@@ -46,6 +46,9 @@ RING_MEMBERSHIP = "ring-membership"
 # Dismiss and expire now on a case the policy's [four_eyes] table names wait for a second
 # officer (domain.four_eyes). Runs that began before it keep one-officer rules.
 FOUR_EYES = "four-eyes"
+# Every patch a run asks at its start, in order: each is a marker and a search attribute
+# upsert in every case's history (bench.same_shape issues as many, to compare like for like).
+STARTING_PATCHES = (RELEASE_2026_12, RING_MEMBERSHIP, FOUR_EYES)
 
 _T = TypeVar("_T")
 

@@ -15,7 +15,7 @@ from tests.workflows.conftest import CaseHarness
 # marker, search attributes, expiry notice) + expiry sent 6 (notice done, task, completion)
 # = 58. Each notice records its own outcome fact, so a sent notice adds no marker; and the
 # run ends in the turn after the expiry notice, which runs no local activity.
-MAX_EVENTS_STANDARD_EXPIRY = 56
+MAX_EVENTS_STANDARD_EXPIRY = 58
 MAX_TASKS_STANDARD_EXPIRY = 8
 
 

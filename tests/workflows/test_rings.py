@@ -38,7 +38,7 @@ from domain.rings.ring import (
     ring_workflow_id,
 )
 from domain.stages import CaseStage
-from tests.workflows.conftest import CaseHarness, Handle, end_cases
+from tests.workflows.conftest import CaseHarness, Handle, end_cases, one_officer
 from workflows.key_case import KeyCaseWorkflow
 from workflows.ring import RingWorkflow
 
@@ -131,8 +131,11 @@ async def _raise_by_signal_with_start(cases: CaseHarness, alert: Alert) -> None:
 
 @pytest_asyncio.fixture
 async def rings(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[Rings]:
+    # One officer decides, as in the other workflow tests: a ring of three raises its cases
+    # to high, where four eyes would hold each dismiss and expire-now for a second officer
+    # (rings under four eyes: tests/api/test_rings.py).
     cases = CaseHarness(
-        time_skipping_env, f"keycase-rings-{uuid.uuid4().hex}", read_policy_file(None)
+        time_skipping_env, f"keycase-rings-{uuid.uuid4().hex}", one_officer(read_policy_file(None))
     )
     effects = RingActivities(
         time_skipping_env.client, lambda alert: _raise_by_signal_with_start(cases, alert)
