@@ -26,6 +26,7 @@ from tests.alert_bodies import alert_body
 from tests.e2e.stack import RunningStack, running_stack
 from tests.fakes import sendgrid_fake as sg
 from tests.fakes import twilio_fake as tw
+from tests.workflows.conftest import history_tail
 
 PATHS = {"critical": "EXPIRED", "high": "RESTORED", "medium": "DISMISSED"}
 CASE_WAIT_SECONDS = 300.0  # a killed worker's notice waits out its 2-minute attempt timeout
@@ -86,6 +87,8 @@ async def _through_faults(stack: RunningStack, cases: int, kills: int) -> FaultR
         run.ended[end] += 1
         if end != PATHS[severity]:
             run.lost.append(f"{key.key_id}: {end}, expected {PATHS[severity]}")
+            print(f"{key.key_id} stalled; its latest run's history ends:", flush=True)
+            print(await history_tail(stack.temporal, f"keycase-{key.key_id}"), flush=True)
         elif end == "EXPIRED" and await _allowed(stack, key):
             run.expired_allowed.append(key.key_id)
     run.duplicated = _duplicates(stack)

@@ -28,6 +28,7 @@ queued here wait (other coroutines run on).
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from contextlib import closing
 from typing import Any, TypeVar
@@ -185,9 +186,23 @@ class SqliteStore(Store):
 
 
 def _use_wal(path: str) -> None:
-    """Put the file in WAL mode (it stays so), where readers and the one writer never wait."""
-    with closing(sqlite3.connect(path, timeout=BUSY_GIVE_UP_SECONDS)) as connection:
-        connection.execute("PRAGMA journal_mode=WAL").fetchall()
+    """Put the file in WAL mode (it stays so), where readers and the one writer never wait.
+
+    Switching a new file needs it to itself, and SQLite answers "database is locked" at
+    once, without its busy handler, while another process (a worker or the API starting
+    beside this one) holds it: so ask until the file is in WAL mode, for as long as a
+    writer waits for the lock."""
+    deadline = time.monotonic() + BUSY_GIVE_UP_SECONDS
+    while True:
+        try:
+            with closing(sqlite3.connect(path, timeout=BUSY_GIVE_UP_SECONDS)) as connection:
+                if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    connection.execute("PRAGMA journal_mode=WAL").fetchall()
+                return
+        except sqlite3.OperationalError as error:
+            if not _is_busy_message(str(error)) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
 
 
 def _passive_checkpoint(path: str) -> None:
