@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
 from domain.activity_io import (
     ApplyKeyMeasureInput,
     AuditFact,
@@ -393,3 +395,21 @@ def key_replaced(
         occurred_at=at,
         payload={"replacement_key_id": new_key_id},
     )
+
+
+class AuditRecord(BaseModel):
+    """One audit row as readers see it (the store, reports), with its hashes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    event_id: str
+    event_type: str
+    case_id: str | None
+    key_id: str
+    actor: str
+    occurred_at: AwareDatetime
+    recorded_at: AwareDatetime
+    payload: dict[str, Any]
+    prev_hash: str
+    row_hash: str

@@ -23,12 +23,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Connection, Row, insert, select, text
 
 from domain.activity_io import AuditFact
-from domain.audit_events import EventType
+from domain.audit_events import AuditRecord, EventType
 from domain.privacy import private_key_path
 from store.models import AuditEntry
 from store.outcomes import record_late_outcomes, record_outcomes
@@ -36,24 +36,6 @@ from store.outcomes import record_late_outcomes, record_outcomes
 VERIFY_BATCH = 1000
 # One advisory lock for the one audit chain ("keycase" in ASCII, as a bigint).
 AUDIT_LOCK_ID = 0x6B6579636173
-
-
-class AuditRecord(BaseModel):
-    """One audit row as readers see it, with its hashes."""
-
-    model_config = ConfigDict(frozen=True)
-
-    seq: int
-    event_id: str
-    event_type: str
-    case_id: str | None
-    key_id: str
-    actor: str
-    occurred_at: AwareDatetime
-    recorded_at: AwareDatetime
-    payload: dict[str, Any]
-    prev_hash: str
-    row_hash: str
 
 
 class AuditVerification(BaseModel):

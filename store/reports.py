@@ -35,7 +35,7 @@ from sqlalchemy.orm import aliased
 
 from domain.alerts import Alert
 from domain.anchors import Anchor
-from domain.audit_events import EventType
+from domain.audit_events import AuditRecord, EventType
 from domain.messages import KycResult
 from domain.officer import OFFICER_INPUTS, OfficerAction
 from domain.policy_replay import CaseHistory, RecordedInput
@@ -43,7 +43,7 @@ from domain.reports.case_pack import ChainProof, ChainRow, NoticeCopy
 from domain.reports.monthly import CaseEvent, NoticeOutcome
 from domain.stages import CaseStage
 from store.anchors import verify_anchored
-from store.audit import AuditRecord, audit_rows
+from store.audit import audit_rows
 from store.models import AuditEntry
 from store.outbox import NotificationOutbox, OutboxRow
 

@@ -9,8 +9,9 @@ from api.deps import AnchorKey, Auditor, Reader, StoreDep
 from api.schemas import SQL_INT_MAX
 from api.scope import ScopedCaseId
 from config.signing import signature_checker
+from domain.audit_events import AuditRecord
 from store.anchors import ChainVerification, verify_anchored
-from store.audit import AuditRecord, audit_rows
+from store.audit import audit_rows
 
 router = APIRouter(tags=["audit"])
 

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.anchors import Anchor
+from domain.audit_events import AuditRecord
 from domain.reports import wording
 from domain.reports.kst import kst
 
@@ -20,20 +21,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class ChainRow(_Model):
-    """One audit row, as the report reads it (the store's `AuditRecord` has these fields)."""
-
-    seq: int
-    event_id: str
-    event_type: str
-    case_id: str | None
-    key_id: str
-    actor: str
-    occurred_at: AwareDatetime
-    recorded_at: AwareDatetime
-    payload: dict[str, Any]
-    prev_hash: str
-    row_hash: str
+ChainRow = AuditRecord  # one audit row, as the report reads it
 
 
 class NoticeCopy(_Model):
