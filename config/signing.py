@@ -8,7 +8,6 @@ the payload key; whoever holds it can sign anchors, whoever holds its public hal
 import base64
 import binascii
 import hashlib
-import os
 import secrets
 from collections.abc import Callable
 from datetime import datetime
@@ -18,6 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from config.secret_files import read_or_create
 from config.settings import Settings
 from domain.anchors import Anchor, anchor_message
 
@@ -43,20 +43,7 @@ def generate_seed() -> str:
 
 def load_or_create_seed(data_dir: Path) -> str:
     """The seed saved in `data_dir`, written whole and owner-only on first use."""
-    path = data_dir / KEY_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        draft = data_dir / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
-        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(generate_seed() + "\n")
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        finally:
-            draft.unlink()
-    return path.read_text().strip()
+    return read_or_create(data_dir / KEY_FILE, generate_seed)
 
 
 def signing_key(settings: Settings) -> Ed25519PrivateKey:

@@ -2,11 +2,12 @@
 
 import base64
 import binascii
-import os
 import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from config.secret_files import read_or_create
 
 KEYS_FILE = "payload_keys"
 KEY_BYTES = 32  # AES-256
@@ -60,21 +61,6 @@ def generate_key_entry() -> str:
 
 
 def load_or_create_keys(data_dir: Path) -> str:
-    """The key spec saved in `data_dir`, created owner-only on first use.
-
-    Processes starting together agree: the file appears whole, once (a hard link of a
-    finished temporary file), and whoever loses the race reads the winner's."""
-    path = data_dir / KEYS_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        draft = data_dir / f".{KEYS_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
-        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(generate_key_entry() + "\n")
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return path.read_text().strip()
+    """The key spec saved in `data_dir`, created owner-only on first use (see
+    `config.secret_files.read_or_create`: processes starting together agree)."""
+    return read_or_create(data_dir / KEYS_FILE, generate_key_entry)
